@@ -1,0 +1,1 @@
+"""Cross-entropy kernels emitted from the checked derivations (NumPy and PyTorch backends)."""
