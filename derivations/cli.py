@@ -1,7 +1,7 @@
 """Command line: verify every claim (table or JSON), or emit the kernels.
 
-    python -m derivations [--json] [--only PATTERN] [--jobs N] [--list]
-    python -m derivations emit [--check]
+python -m derivations [--json] [--only PATTERN] [--jobs N] [--list]
+python -m derivations emit [--check]
 """
 
 from __future__ import annotations
@@ -108,7 +108,10 @@ def table(results: list[Result]) -> str:
     widths = [min(max(len(row[i]) for row in rows), 48) for i in range(len(rows[0]))]
     lines = []
     for number, row in enumerate(rows):
-        cells = [(cell if len(cell) <= widths[i] else cell[: widths[i] - 1] + "~").ljust(widths[i]) for i, cell in enumerate(row)]
+        cells = [
+            (cell if len(cell) <= widths[i] else cell[: widths[i] - 1] + "~").ljust(widths[i])
+            for i, cell in enumerate(row)
+        ]
         lines.append("  ".join(cells).rstrip())
         if number == 0:
             lines.append("  ".join("-" * w for w in widths))

@@ -68,8 +68,8 @@ class LSE(sp.Function):
 
     def _latex(self, printer, exp=None):
         logits, _ = self.args
-        tex = r"\operatorname{LSE}\left(%s\right)" % printer._print(logits)
-        return tex if exp is None else r"%s^{%s}" % (tex, exp)
+        tex = r"\operatorname{LSE}\left(" + printer._print(logits) + r"\right)"
+        return tex if exp is None else tex + "^{" + str(exp) + "}"
 
 
 def explicit(expr: sp.Basic) -> sp.Basic:

@@ -1,0 +1,93 @@
+"""python -m benchmarks: time ratios and peak extra memory against F.cross_entropy.
+
+python -m benchmarks                       the three shapes, plain and with weight+ignore_index+ls
+python -m benchmarks --shapes 2048x4096 --rounds 5 --json out.json --csv out.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import json
+import platform
+
+import torch
+
+from benchmarks import memory, timing
+from benchmarks.cases import METHODS, OPTION_SETS, PASSES, SHAPES, available
+
+
+def _shape(text: str) -> tuple[int, int]:
+    n, c = text.lower().split("x")
+    return int(n), int(c)
+
+
+def run(shapes, option_names, rounds: int, with_memory: bool) -> list[dict]:
+    methods = [m for m in METHODS if m != "torch" and available(m)]
+    rows = []
+    for n, c in shapes:
+        for name in option_names:
+            options = OPTION_SETS[name]
+            times = timing.ratios(n, c, options, methods, list(PASSES), rounds=rounds)
+            for pass_ in PASSES:
+                for method in ["torch", *methods]:
+                    if method in ("numpy", "ours_inplace") and pass_ == "forward":
+                        continue  # numpy's row is loss+gradient; the in-place variant only differs in backward
+                    spec = {"method": method, "pass": pass_, "n": n, "c": c, "options": options}
+                    rows.append(
+                        {
+                            "shape": f"{n}x{c}",
+                            "options": name,
+                            "method": method,
+                            "pass": pass_,
+                            "time_ratio": 1.0 if method == "torch" else round(times[(method, pass_)], 3),
+                            "torch_seconds": round(times[("torch", pass_)], 4),
+                            "peak_extra_L": round(memory.measure(spec), 2) if with_memory else None,
+                        }
+                    )
+                    print(_line(rows[-1]), flush=True)
+    return rows
+
+
+def _line(row: dict) -> str:
+    mem = "-" if row["peak_extra_L"] is None else f"{row['peak_extra_L']:.2f} L"
+    return (
+        f"{row['shape']:>12s}  {row['options']:<17s} {row['method']:<13s} {row['pass']:<17s} "
+        f"{row['time_ratio']:>6.2f}x  {mem:>8s}"
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--shapes", nargs="+", type=_shape, default=list(SHAPES), metavar="NxC")
+    parser.add_argument("--options", nargs="+", choices=list(OPTION_SETS), default=list(OPTION_SETS))
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
+    parser.add_argument("--json", metavar="FILE")
+    parser.add_argument("--csv", metavar="FILE")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    print(f"{'shape':>12s}  {'options':<17s} {'method':<13s} {'pass':<17s} {'time':>7s}  {'peak':>8s}")
+    rows = run(args.shapes, args.options, args.rounds, not args.no_memory)
+    meta = {
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, 1 torch thread",
+        "torch": torch.__version__,
+        "rounds": args.rounds,
+        "note": "time_ratio = median over rounds of (method time / F.cross_entropy time, same round); "
+        "peak_extra_L = peak extra memory in units of one logits tensor",
+    }
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"meta": meta, "rows": rows}, f, indent=2)
+    if args.csv:
+        with open(args.csv, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,100 @@
+"""Benchmark cases: one loss call (forward, or forward + backward) by one method on one shape.
+
+A case is a plain dict so that it can cross into a subprocess for the memory measurement:
+    {"method": "torch" | "ours" | "ours_inplace" | "numpy", "pass": "forward" | "forward_backward",
+     "n": 4096, "c": 32000, "options": {"weight": bool, "ignore_index": bool, "label_smoothing": float}}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+METHODS = ("torch", "ours", "ours_inplace", "numpy")
+PASSES = ("forward", "forward_backward")
+SHAPES = ((8192, 1000), (4096, 32000), (512, 128256))
+OPTION_SETS = {
+    "plain": {},
+    "weight+ignore+ls": {"weight": True, "ignore_index": True, "label_smoothing": 0.1},
+}
+
+
+def inputs(n: int, c: int, options: dict, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    """float32 logits (N, C), int64 targets, and the keyword arguments the options ask for."""
+    gen = torch.Generator().manual_seed(seed)
+    logits = torch.randn(n, c, generator=gen)
+    target = torch.randint(0, c, (n,), generator=gen)
+    kwargs: dict = {}
+    if options.get("weight"):
+        kwargs["weight"] = torch.rand(c, generator=gen) + 0.5
+    if options.get("ignore_index"):
+        target[::7] = -100  # every 7th position is ignored
+        kwargs["ignore_index"] = -100
+    if options.get("label_smoothing"):
+        kwargs["label_smoothing"] = float(options["label_smoothing"])
+    return logits, target, kwargs
+
+
+class Case:
+    """run() performs the case once; reset() drops what a run leaves behind (the gradient)."""
+
+    def __init__(self, spec: dict, logits: torch.Tensor, target: torch.Tensor, kwargs: dict):
+        self.spec, self.logits, self.target, self.kwargs = spec, logits, target, kwargs
+        self.backward = spec["pass"] == "forward_backward"
+        self.run: Callable[[], None] = self._make()
+
+    def _make(self) -> Callable[[], None]:
+        method = self.spec["method"]
+        if method == "numpy":
+            return self._numpy()
+        if method == "torch":
+            fn = F.cross_entropy
+        elif method == "ours":
+            from kernels.torch import cross_entropy as fn
+        elif method == "ours_inplace":
+            from kernels.torch import cross_entropy_inplace_backward as fn
+        else:
+            raise ValueError(f"unknown method {method!r}; choose from {METHODS}")
+        if self.backward:
+            self.logits.requires_grad_(True)
+
+        def run() -> None:
+            loss = fn(self.logits, self.target, **self.kwargs)
+            if self.backward:
+                loss.backward()
+
+        return run
+
+    def _numpy(self) -> Callable[[], None]:
+        import kernels.numpy as knp
+
+        x, t = self.logits.numpy(), self.target.numpy()
+        kw = {k: (v.numpy() if isinstance(v, torch.Tensor) else v) for k, v in self.kwargs.items()}
+        if self.backward:
+            return lambda: knp.cross_entropy_with_grad(x, t, **kw)
+        return lambda: knp.cross_entropy(x, t, **kw)
+
+    def reset(self) -> None:
+        self.logits.grad = None
+
+
+def build_case(spec: dict, seed: int = 0) -> tuple[Case, int]:
+    """The case for ``spec`` on fresh inputs, and L = the bytes of its logits tensor."""
+    logits, target, kwargs = inputs(spec["n"], spec["c"], spec.get("options", {}), seed)
+    return Case(spec, logits, target, kwargs), logits.numel() * logits.element_size()
+
+
+def available(method: str) -> bool:
+    """Whether the kernels expose this method (the in-place variant is an explicit opt-in API)."""
+    try:
+        if method == "ours_inplace":
+            from kernels.torch import cross_entropy_inplace_backward  # noqa: F401
+        elif method == "ours":
+            from kernels.torch import cross_entropy  # noqa: F401
+        elif method == "numpy":
+            from kernels.numpy import cross_entropy_with_grad  # noqa: F401
+    except ImportError:
+        return False
+    return True

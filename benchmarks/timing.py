@@ -1,0 +1,58 @@
+"""Time ratios against F.cross_entropy, measured side by side in one process.
+
+Absolute times on shared machines move by up to 2x between runs; ratios measured in the same round
+move by about +-20 %. So every round times each method once, in a shuffled order, right after the
+reference, and the result is the median over rounds of (method time / reference time).
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+
+import torch
+
+from benchmarks.cases import Case, inputs
+
+
+def _time_once(case: Case, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        case.reset()
+        start = time.perf_counter()
+        case.run()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def ratios(
+    n: int, c: int, options: dict, methods: list[str], passes: list[str], rounds: int = 7, seed: int = 0
+) -> dict:
+    """{(method, pass): median ratio to the torch reference of the same pass}, plus the reference's median time."""
+    torch.set_num_threads(1)
+    logits, target, kwargs = inputs(n, c, options, seed)
+    cases = {}
+    for pass_ in passes:
+        for method in ["torch", *methods]:
+            spec = {"method": method, "pass": pass_, "n": n, "c": c, "options": options}
+            # every method works on its own copy: the in-place variant overwrites its logits
+            cases[(method, pass_)] = Case(spec, logits.clone(), target, kwargs)
+    # small shapes take a few ms: take the best of a few calls per round so timer noise stays small
+    repeat = 3 if n * c <= 10_000_000 else 1
+    for case in cases.values():  # warm-up: thread pools, dispatch caches, first-touch of buffers
+        _time_once(case, 1)
+    per_round: dict = {key: [] for key in cases if key[0] != "torch"}
+    reference: dict = {p: [] for p in passes}
+    rng = random.Random(seed)
+    for _ in range(rounds):
+        order = list(per_round)
+        rng.shuffle(order)
+        for key in order:
+            ref = _time_once(cases[("torch", key[1])], repeat)
+            mine = _time_once(cases[key], repeat)
+            per_round[key].append(mine / ref)
+            reference[key[1]].append(ref)
+    out = {key: statistics.median(values) for key, values in per_round.items()}
+    out.update({("torch", p): statistics.median(v) if v else float("nan") for p, v in reference.items()})
+    return out
