@@ -1,5 +1,229 @@
-"""(being written)"""
+"""Gradient and Hessian of softmax cross-entropy with respect to the logits; convexity.
+
+    L(z) = -sum_i y_i log softmax_i(z)
+    dL/dz_k = softmax_k(z) sum_i y_i - y_k        (any real target y)
+            = softmax_k(z) - y_k                  (sum_i y_i = 1)
+            = softmax_k(z) - [k = t]              (index target t: y = e_t)
+            = e^{z_k - LSE(z)} - y_k              (the kernels' stable form)
+    d^2 L / dz_k dz_l = s_k [k = l] - s_k s_l,    H = diag(s) - s s^T   (sum_i y_i = 1)
+    u^T H u = sum_i s_i (u_i - sum_j s_j u_j)^2 >= 0: CE is convex in the logits
+
+Every gradient is derived from the textbook loss by SymPy's differentiation of sums (the Piecewise
+left by d/dz_k of a sum over 1..n is resolved by asserting 1 <= k <= n). The Hessian starts from
+the loss written as log Z - y.z (``ce.prob_target``), which keeps the concrete n = 8 check fast.
+Concrete scopes enumerate k (and l) over 1..n; an index target t stays a symbol there, since SymPy
+differentiates z_t exactly (d z_t / d z_k = [k = t]), which covers every t at once.
+The convexity certificate holds for a general n and for n = 2..8: the identity given sum_i s_i = 1,
+then the assumptions system's verdict that a sum of positive weights times squares is nonnegative.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derivations.core import Claim, Derivation, chain
+from derivations.rules import nonnegative, scoped, underneath
+from derivations.symbols import LSE, i, j, k, l, q, reals, simplex, softmax, t, total, u, w, y, z
+
+PAGE = "softmax-cross-entropy.md"
+LOGITS = ("the logits z_1..z_n are real", "the class index k lies in 1..n (d/dz_k of a sum over j = 1..n)")
+SYMPY_LOGITS = ("z = IndexedBase('z', real=True)", "k: integer, positive; Q.le(k, n) asserted by refine")
+NORMALISED = ("the target y sums to 1 (its entries need not be positive)",)
+SYMPY_NORMALISED = ("y = IndexedBase('y', real=True); Sum(y[j], (j, 1, n)) = 1 substituted",)
 
 
-def claims():
-    return []
+def _sample(size, rng):
+    values = {**reals(z, size, rng), **simplex(y, size, rng), **simplex(q, size, rng), **reals(u, size, rng)}
+    return {**values, **target(size, rng, values)}
+
+
+def target(size, rng, values) -> dict:
+    """A target class t, with the entries z_t (and w_t) it selects: the spot check substitutes once."""
+    chosen = int(rng.integers(1, size + 1))
+    return {t: chosen, **{base[t]: values[base[chosen]] for base in (z, w) if base[chosen] in values}}
+
+
+def textbook(size) -> sp.Expr:
+    """L = -sum_i y_i log softmax_i(z)."""
+    return -sp.Sum(y[i] * sp.log(softmax(z, i, size)), (i, 1, size))
+
+
+def log_z_form(size) -> sp.Expr:
+    """L = log Z sum_i y_i - sum_i y_i z_i with Z = sum_j e^{z_j}."""
+    return sp.log(total(sp.exp(z[j]), size)) * sp.Sum(y[i], (i, 1, size)) - sp.Sum(y[i] * z[i], (i, 1, size))
+
+
+def _gradient(size, normalised) -> tuple:
+    """The links shared by the probability-target gradients: textbook -> s_k sum_i y_i - y_k."""
+    Z = total(sp.exp(z[j]), size)
+    return (
+        (
+            sp.Derivative(log_z_form(size), z[k]),
+            "log softmax_i(z) = z_i - log sum_j e^{z_j}; log Z does not depend on i and comes out of the sum",
+            underneath(scoped(size, normalised=normalised)),
+        ),
+        (
+            sp.Sum(y[i], (i, 1, size)) * sp.exp(z[k]) / Z - y[k],
+            "d/dz_k log sum_j e^{z_j} = e^{z_k} / sum_j e^{z_j}, and d/dz_k sum_i y_i z_i = y_k",
+        ),
+        (softmax(z, k, size) * sp.Sum(y[i], (i, 1, size)) - y[k], "e^{z_k} / sum_j e^{z_j} is softmax_k(z)"),
+    )
+
+
+def gradient_prob(size) -> Derivation:
+    return chain(
+        sp.Derivative(textbook(size), z[k]),
+        *_gradient(size, y),
+        (softmax(z, k, size) - y[k], "the target sums to 1"),
+        (sp.exp(z[k] - LSE(z, size)) - y[k], "the kernels' stable form: softmax_k(z) = e^{z_k - LSE(z)}"),
+        rule=scoped(size, k, normalised=y),
+        indices=(k,),
+    )
+
+
+def gradient_unnormalised(size) -> Derivation:
+    return chain(
+        sp.Derivative(textbook(size), z[k]),
+        *_gradient(size, None),
+        (
+            sp.exp(z[k] - LSE(z, size)) * sp.Sum(y[i], (i, 1, size)) - y[k],
+            "the kernels' stable form: softmax_k(z) = e^{z_k - LSE(z)}",
+        ),
+        rule=scoped(size, k),
+        indices=(k,),
+    )
+
+
+def gradient_index(size) -> Derivation:
+    Z = total(sp.exp(z[j]), size)
+    delta = sp.KroneckerDelta(k, t)
+    return chain(
+        sp.Derivative(-sp.log(softmax(z, t, size)), z[k]),
+        (
+            sp.Derivative(sp.log(Z) - z[t], z[k]),
+            "-log softmax_t(z) = log sum_j e^{z_j} - z_t (ce.lse_form)",
+            underneath(scoped(size, t)),
+        ),
+        (sp.exp(z[k]) / Z - delta, "d/dz_k log sum_j e^{z_j} = e^{z_k} / sum_j e^{z_j}, and d z_t / d z_k = [k = t]"),
+        (softmax(z, k, size) - delta, "e^{z_k} / sum_j e^{z_j} is softmax_k(z)"),
+        (sp.exp(z[k] - LSE(z, size)) - delta, "the kernels' stable form: softmax_k(z) = e^{z_k - LSE(z)}"),
+        rule=scoped(size, k, t),
+        indices=(k,),  # t stays symbolic: z_t and [k = t] are differentiated exactly, for every t at once
+    )
+
+
+def gradient_via_lse(size) -> Derivation:
+    return chain(
+        sp.Derivative(LSE(z, size) * sp.Sum(y[i], (i, 1, size)) - sp.Sum(y[i] * z[i], (i, 1, size)), z[k]),
+        (
+            sp.exp(z[k] - LSE(z, size)) * sp.Sum(y[i], (i, 1, size)) - y[k],
+            "the derivative LSE declares, e^{z_k - LSE(z)} (softmax.lse_gradient), and d/dz_k sum_i y_i z_i = y_k",
+        ),
+        rule=scoped(size, k, explicit_lse=False),
+        indices=(k,),
+    )
+
+
+def hessian(size) -> Derivation:
+    Z = total(sp.exp(z[j]), size)
+    s_k, s_l, delta = softmax(z, k, size), softmax(z, l, size), sp.KroneckerDelta(k, l)
+    return chain(
+        sp.Derivative(log_z_form(size), z[k], z[l]),
+        (
+            sp.Derivative(s_k - y[k], z[l]),
+            "the gradient: d/dz_k of the loss is softmax_k(z) - y_k, as ce.gradient_prob shows (sum y = 1)",
+            underneath(scoped(size, k, normalised=y)),
+        ),
+        (
+            delta * sp.exp(z[k]) / Z - sp.exp(z[k]) * sp.exp(z[l]) / Z**2,
+            "quotient rule: d e^{z_k} / d z_l = [k = l] e^{z_k} and d Z / d z_l = e^{z_l}; y does not depend on z",
+        ),
+        (s_k * delta - s_k * s_l, "the (k, l) entry of diag(s) - s s^T, with s = softmax(z)"),
+        rule=scoped(size, k, l, normalised=y),
+        indices=(k, l),
+    )
+
+
+def convex(size) -> Derivation:
+    mean = sp.Sum(q[j] * u[j], (j, 1, size))  # sum_j s_j u_j, the s-weighted mean of u
+    return chain(
+        sp.Sum(sp.Sum(u[i] * u[j] * (q[i] * sp.KroneckerDelta(i, j) - q[i] * q[j]), (j, 1, size)), (i, 1, size)),
+        (
+            sp.Sum(q[i] * u[i] ** 2, (i, 1, size)) - sp.Sum(q[i] * u[i], (i, 1, size)) ** 2,
+            "[i = j] keeps j = i in the first term; the second factors into (sum_i s_i u_i)(sum_j s_j u_j)",
+            scoped(size, i),
+        ),
+        (
+            sp.Sum(q[i] * (u[i] - mean) ** 2, (i, 1, size)),
+            "a variance: expanding the square gives sum s_i u_i^2 - 2 (sum s_i u_i)^2 + (sum s_i u_i)^2 sum s_i",
+            scoped(size, normalised=q),
+        ),
+        (sp.S.Zero, "every s_i > 0 and every square is >= 0, so the sum is >= 0", nonnegative, ">="),
+        rule=scoped(size),
+    )
+
+
+def claims() -> list[Claim]:
+    unconstrained = ("the target y is any real vector (no constraint on its sum)",)
+    return [
+        Claim(
+            "ce.gradient_prob",
+            "Gradient for a probability target: dL/dz_k = softmax_k(z) - y_k",
+            gradient_prob,
+            (*LOGITS, *NORMALISED),
+            (*SYMPY_LOGITS, *SYMPY_NORMALISED),
+            _sample,
+            page=PAGE,
+        ),
+        Claim(
+            "ce.gradient_index",
+            "Gradient for a class-index target: dL/dz_k = softmax_k(z) - [k = t]",
+            gradient_index,
+            (*LOGITS, "the target t is a class index in 1..n"),
+            (*SYMPY_LOGITS, "t: integer, positive; Q.le(t, n) asserted by refine; [k = t] = KroneckerDelta(k, t)"),
+            _sample,
+            page=PAGE,
+        ),
+        Claim(
+            "ce.gradient_unnormalised",
+            "Gradient for any real target: dL/dz_k = softmax_k(z) sum_i y_i - y_k",
+            gradient_unnormalised,
+            (*LOGITS, *unconstrained),
+            (*SYMPY_LOGITS, "y = IndexedBase('y', real=True), no constraint"),
+            _sample,
+            page=PAGE,
+        ),
+        Claim(
+            "ce.gradient_via_lse",
+            "The kernels' gradient through the opaque LSE: d/dz_k (LSE(z) sum y - y.z) = e^{z_k - LSE} sum y - y_k",
+            gradient_via_lse,
+            (*LOGITS, *unconstrained, "LSE's declared derivative, checked by softmax.lse_gradient"),
+            (*SYMPY_LOGITS, "LSE(z, n)._eval_derivative(z[k]) = exp(z[k] - LSE(z, n))"),
+            _sample,
+            page=PAGE,
+        ),
+        Claim(
+            "ce.hessian",
+            "Hessian of softmax cross-entropy: H = diag(s) - s s^T, entry (k, l) = s_k [k = l] - s_k s_l",
+            hessian,
+            (*LOGITS, "the class index l lies in 1..n", *NORMALISED),
+            (*SYMPY_LOGITS, "l: integer, positive; Q.le(l, n) asserted by refine", *SYMPY_NORMALISED),
+            _sample,
+            page=PAGE,
+        ),
+        Claim(
+            "ce.convex",
+            "Cross-entropy is convex in the logits: u^T H u = sum_i s_i (u_i - sum_j s_j u_j)^2 >= 0",
+            convex,
+            (
+                "s = softmax(z) has entries s_i > 0 summing to 1 (softmax.normalised); written q here",
+                "H = diag(s) - s s^T (ce.hessian); u is any real direction",
+            ),
+            (
+                "q = IndexedBase('q', positive=True); Sum(q[j], (j, 1, n)) = 1 substituted",
+                "u = IndexedBase('u', real=True); Sum(...).is_nonnegative decided by the assumptions system",
+            ),
+            _sample,
+            page=PAGE,
+        ),
+    ]

@@ -30,6 +30,9 @@ N = sp.Symbol("n", integer=True, positive=True)
 
 _RELATIONS = {"=": sp.Eq, ">=": sp.Ge, "<=": sp.Le}
 
+#: The scope of a general claim in which no number of classes appears (a statement about scalars).
+SCALAR = "scalar (no n)"
+
 
 @dataclass(frozen=True)
 class Step:
@@ -147,7 +150,7 @@ class Result:
 
 def describe_scopes(scopes: Sequence[str]) -> str:
     """'general n; n = 2..8' from ['general n', 'n = 2', ..., 'n = 8']."""
-    general = [s for s in scopes if s == "general n"]
+    general = [s for s in scopes if s in ("general n", SCALAR)]
     ns = sorted(int(s.split("=")[1]) for s in scopes if s.startswith("n ="))
     parts = list(general)
     if ns:
@@ -199,12 +202,13 @@ def check(claim: Claim, scopes: str = "all") -> Result:
     result = Result(claim.id, claim.title, holds=True)
     methods = []
     if claim.general and scopes in ("all", "general"):
-        methods.append("symbolic, general n")
-        failure = _run(claim, N, "general n")
+        label = "general n" if _mentions_n(claim) else SCALAR
+        methods.append("symbolic, " + label)
+        failure = _run(claim, N, label)
         if failure:
             result.holds, result.failure = False, failure
         else:
-            result.scopes.append("general n")
+            result.scopes.append(label)
     if result.holds and scopes in ("all", "concrete"):
         if claim.concrete:
             methods.append("symbolic, concrete n")
@@ -221,12 +225,21 @@ def check(claim: Claim, scopes: str = "all") -> Result:
     return result
 
 
+def _mentions_n(claim: Claim) -> bool:
+    """Whether the general derivation depends on the number of classes (else it is a scalar statement)."""
+    try:
+        d = claim.build(N)
+    except Exception:
+        return True  # _run reports the builder's failure
+    return any(N in sp.sympify(e).free_symbols for e in (d.lhs, *(s.expr for s in d.steps)))
+
+
 def _run(claim: Claim, n, scope: str) -> Failure | None:
     try:
         d = claim.build(n)
     except Exception as exc:
         return Failure(scope, 0, "building the derivation", f"{type(exc).__name__}: {exc}")
-    instances = [(d, "")] if scope == "general n" else _concrete_instances(d, n)
+    instances = [(d, "")] if scope in ("general n", SCALAR) else _concrete_instances(d, n)
     for inst, label in instances:
         failure = _check_derivation(inst, f"{scope}, {label}" if label else scope)
         if failure:

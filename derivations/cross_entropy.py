@@ -1,5 +1,119 @@
-"""(being written)"""
+"""Softmax cross-entropy: the loss as torch defines it, and why class indices suffice.
+
+    CE(z, t) = -log softmax_t(z) = LSE(z) - z_t = NLLLoss(LogSoftmax(z), t),   NLLLoss(ell, t) = -ell_t
+    CE with the index target t = CE with the one-hot target e_t = -sum_i [i = t] log softmax_i(z)
+    -sum_i y_i log softmax_i(z) = LSE(z) sum_i y_i - sum_i y_i z_i = LSE(z) - y.z   when sum_i y_i = 1
+
+The last form, log Z - y.z, is the one the gradient and Hessian claims differentiate. Every claim
+here holds for a general number of classes n and for n = 2..8 (with every target t in 1..n).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derivations.core import Claim, Derivation, chain
+from derivations.rules import scoped, unfolding
+from derivations.symbols import LSE, ell, i, lse_explicit, reals, simplex, softmax, t, y, z
+
+PAGE = "softmax-cross-entropy.md"
+LOGITS = ("the logits z_1..z_n are real",)
+SYMPY_LOGITS = ("z = IndexedBase('z', real=True)",)
+INDEX_TARGET = ("the target t is a class index in 1..n",)
+SYMPY_INDEX_TARGET = ("t: integer, positive; Q.le(t, n) asserted by refine",)
 
 
-def claims():
-    return []
+def _sample(size, rng):
+    logits = reals(z, size, rng)
+    # ell = LogSoftmax(z) at the sampled logits, exactly: ell_a = z_a - log sum_j e^{z_j}
+    log_probs = {ell[a]: (z[a] - lse_explicit(z, size)).doit().xreplace(logits) for a in range(1, size + 1)}
+    return {**logits, **simplex(y, size, rng), **log_probs}
+
+
+def lse_form(size) -> Derivation:
+    return chain(
+        -sp.log(softmax(z, t, size)),
+        (-(sp.log(sp.exp(z[t])) - lse_explicit(z, size)), "log(a / b) = log a - log b for a, b > 0"),
+        (lse_explicit(z, size) - z[t], "log e^{z_t} = z_t for a real logit"),
+        (LSE(z, size) - z[t], "log sum_j e^{z_j} is the row log-sum-exp: loss(z, t) = -z_t + log sum_j e^{z_j}"),
+        rule=scoped(size, t),
+        indices=(t,),
+    )
+
+
+def nll_of_log_softmax(size) -> Derivation:
+    return chain(
+        -sp.log(softmax(z, t, size)),
+        (-(z[t] - LSE(z, size)), "log softmax_t(z) = z_t - LSE(z) (softmax.log_softmax)"),
+        (
+            -ell[t],
+            "LogSoftmax(z) returns ell = z - LSE(z); NLLLoss(ell, t) = -ell_t picks the target entry and negates it",
+            unfolding(ell, lambda a: z[a] - LSE(z, size), scoped(size, t)),
+        ),
+        rule=scoped(size, t),
+        indices=(t,),
+    )
+
+
+def one_hot_target(size) -> Derivation:
+    return chain(
+        -sp.Sum(sp.KroneckerDelta(i, t) * sp.log(softmax(z, i, size)), (i, 1, size)),
+        (-sp.log(softmax(z, t, size)), "[i = t] is 1 for i = t and 0 otherwise: one term of the sum survives"),
+        (LSE(z, size) - z[t], "-log softmax_t(z) = LSE(z) - z_t (ce.lse_form)"),
+        rule=scoped(size, t),
+        indices=(t,),
+    )
+
+
+def prob_target(size) -> Derivation:
+    return chain(
+        -sp.Sum(y[i] * sp.log(softmax(z, i, size)), (i, 1, size)),
+        (-sp.Sum(y[i] * (z[i] - LSE(z, size)), (i, 1, size)), "log softmax_i(z) = z_i - LSE(z) (softmax.log_softmax)"),
+        (
+            LSE(z, size) * sp.Sum(y[i], (i, 1, size)) - sp.Sum(y[i] * z[i], (i, 1, size)),
+            "LSE(z) does not depend on i: it comes out of the sum",
+        ),
+        (LSE(z, size) - sp.Sum(y[i] * z[i], (i, 1, size)), "the target sums to 1: log Z - y.z with Z = sum_j e^{z_j}"),
+        rule=scoped(size, normalised=y),
+    )
+
+
+def claims() -> list[Claim]:
+    return [
+        Claim(
+            "ce.lse_form",
+            "Cross-entropy from logits: CE(z, t) = -log softmax_t(z) = LSE(z) - z_t",
+            lse_form,
+            (*LOGITS, *INDEX_TARGET),
+            (*SYMPY_LOGITS, *SYMPY_INDEX_TARGET),
+            _sample,
+            page=PAGE,
+        ),
+        Claim(
+            "ce.nll_of_log_softmax",
+            "CrossEntropyLoss is NLLLoss of LogSoftmax: CE(z, t) = NLLLoss(LogSoftmax(z), t)",
+            nll_of_log_softmax,
+            (*LOGITS, *INDEX_TARGET, "NLLLoss(ell, t) = -ell_t and LogSoftmax(z)_a = z_a - LSE(z) (torch semantics)"),
+            (*SYMPY_LOGITS, *SYMPY_INDEX_TARGET, "ell = IndexedBase('ell', real=True), unfolded to z - LSE(z, n)"),
+            _sample,
+            page=PAGE,
+        ),
+        Claim(
+            "ce.one_hot_target",
+            "Why class indices suffice: CE with index t equals CE with the one-hot target e_t",
+            one_hot_target,
+            (*LOGITS, *INDEX_TARGET, "e_t is the one-hot vector with entries [i = t]"),
+            (*SYMPY_LOGITS, *SYMPY_INDEX_TARGET, "[i = t] = KroneckerDelta(i, t)"),
+            _sample,
+            page=PAGE,
+        ),
+        Claim(
+            "ce.prob_target",
+            "CE with a probability target is the log-sum-exp minus the target-weighted logits: LSE(z) - y.z",
+            prob_target,
+            (*LOGITS, "the target y is a probability vector: sum_i y_i = 1 (entries need not be positive)"),
+            (*SYMPY_LOGITS, "y = IndexedBase('y', real=True); Sum(y[j], (j, 1, n)) = 1 substituted"),
+            _sample,
+            page=PAGE,
+        ),
+    ]

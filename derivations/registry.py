@@ -15,6 +15,7 @@ MODULES = (
     "ce_gradient",
     "ce_weights",
     "binary",
+    "kernel_forms",
 )
 
 

@@ -99,3 +99,17 @@ def positives(base: sp.IndexedBase, size: int, rng: np.random.Generator, high: f
 
 def scalar(symbol: sp.Symbol, rng: np.random.Generator, low: float, high: float) -> dict:
     return {symbol: sp.Rational(float(rng.uniform(low, high))).limit_denominator(10**9)}
+
+
+# Further names used by the softmax and cross-entropy claims.
+
+#: A second summation index, for a sum over classes around a softmax (whose denominator sums over j).
+i = sp.Symbol("i", integer=True)
+#: A second free class index (the column of a Hessian entry).
+l = sp.Symbol("l", integer=True, positive=True)
+#: The shift of the stable log-sum-exp, LSE(z) = m + log sum_j exp(z_j - m); the kernels use m = max_j z_j.
+m = sp.Symbol("m", real=True)
+#: A direction in logit space (the quadratic form u^T H u of the Hessian).
+u = sp.IndexedBase("u", real=True)
+#: Log-probabilities, the output of LogSoftmax and the input of NLLLoss: ell_k = log softmax_k(z).
+ell = sp.IndexedBase("ell", real=True)

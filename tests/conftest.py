@@ -1,0 +1,32 @@
+"""Shared test configuration: hypothesis profiles for the property tests (tests/test_fuzz.py)."""
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+_FUZZ = {
+    "deadline": None,  # first calls pay for torch's lazy initialisation; timing is not what is tested
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+    "print_blob": True,  # a failure prints the @reproduce_failure blob
+}
+# "ci" (default): 250 examples per fuzz test, 1,000 over the four, derandomized so every run is the same.
+settings.register_profile("ci", max_examples=250, derandomize=True, **_FUZZ)
+# "slow": 2,500 per fuzz test, 10,000 in all, fresh random inputs; select with --hypothesis-profile=slow.
+settings.register_profile("slow", max_examples=2500, **_FUZZ)
+settings.load_profile("ci")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update-generated",
+        action="store_true",
+        default=False,
+        help="accept a changed emission: rewrite kernels/_generated/ instead of failing the drift test",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under the slow hypothesis profile the fuzz tests carry the `slow` marker (so -m 'not slow' skips them)."""
+    if settings.get_current_profile_name() == "slow":
+        for item in items:
+            if item.path.name == "test_fuzz.py":
+                item.add_marker(pytest.mark.slow)

@@ -1,0 +1,182 @@
+"""Softmax cross-entropy kernels in stable form, with the row statistics m = max_j z_j and d.
+
+    d = sum_j exp(z_j - m) in [1, C],      lse = m + log d,      softmax_k = exp(z_k - m) / d
+    loss = w_t ((m - z_t) + log d)                 (gather z_t: never multiply by a one-hot)
+    dloss/dz_k = (g w_t / d) exp(z_k - m) - g w_t [k = t]   (the one-hot enters only at k = t)
+
+Every expression is proved equal to its textbook form (log-softmax, torch's label smoothing and
+probability targets) with the row log-sum-exp LSE(z) kept opaque; ``kernel.lse`` ties it to m and d.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from derivations import rules
+from derivations.core import Claim
+from derivations.kernel_forms import (
+    EPS,
+    NLL,
+    NUM_CLASSES,
+    SMOOTH,
+    SW,
+    SWY,
+    WT,
+    XT,
+    ZT,
+    A,
+    B,
+    D,
+    G,
+    Kernel,
+    M,
+    W,
+    Y,
+    Z,
+    first,
+    substitute,
+)
+from derivations.symbols import LSE, eps, j, k, positives, q, reals, scalar, simplex, t, total
+from derivations.symbols import w as w_
+from derivations.symbols import y as y_
+from derivations.symbols import z as z_
+
+PAGE = "kernels.md"
+ell = sp.IndexedBase("ell", real=True)  # nll_loss input: log-probabilities
+
+
+def forms() -> dict[str, sp.Expr]:
+    """name -> stable expression (the emitted math)."""
+    stat = first(M - Z) + sp.log(D)  # lse - z_k = (m - z_k) + log d, both terms >= 0
+    return {
+        "shifted_exp": sp.exp(Z - M),
+        "lse": M + sp.log(D),
+        "probs": sp.exp(Z - M) / D,
+        "ce_index_loss": WT * (first(M - ZT) + sp.log(D)),
+        "ce_smooth_term": W * stat,
+        "ce_smoothed_loss": (1 - EPS) * NLL + EPS * SMOOTH / NUM_CLASSES,
+        "ce_grad_coef": G * ((1 - EPS) * WT + EPS * SW / NUM_CLASSES) / D,
+        "ce_grad_dense": A * sp.exp(Z - M),
+        "ce_grad_smooth_coef": G * EPS / NUM_CLASSES,
+        "ce_grad_dense_smooth": A * sp.exp(Z - M) - B * W,
+        "ce_grad_at_target": -G * (1 - EPS) * WT,
+        "smoothed_target": (1 - EPS) * Y + EPS / NUM_CLASSES,
+        "ce_prob_term": W * Y * stat,
+        "ce_prob_coef": G * SWY / D,
+        "ce_prob_grad": A * sp.exp(Z - M) - G * W * Y,
+        "ce_prob_target_grad": G * (1 - EPS) * W * stat,
+        "ce_prob_weight_grad": G * Y * stat,
+        "nll_loss_term": -WT * XT,
+        "nll_grad_at_target": -G * WT,
+    }
+
+
+_TABLE = (  # name, arguments, claim, summary
+    ("shifted_exp", (Z, M), "kernel.lse", "Shifted exponential exp(z - m) <= 1; its row sum is d."),
+    ("lse", (M, D), "kernel.lse", "Row log-sum-exp lse = m + log d."),
+    ("probs", (Z, M, D), "kernel.probs", "Softmax exp(z - m) / d."),
+    ("ce_index_loss", (ZT, WT, M, D), "kernel.ce_index_loss", "Index-target loss w_t ((m - z_t) + log d)."),
+    ("ce_smooth_term", (Z, W, M, D), "kernel.ce_smooth_term", "Smoothing term w_k (lse - z_k); summed per row."),
+    ("ce_smoothed_loss", (NLL, SMOOTH, EPS, NUM_CLASSES), "kernel.ce_label_smoothing", "Label-smoothed row loss."),
+    ("ce_grad_coef", (G, WT, SW, EPS, NUM_CLASSES, D), "kernel.ce_smoothed_grad", "Row coefficient of exp(z - m)."),
+    ("ce_grad_dense", (Z, M, A), "kernel.ce_index_grad", "Index-target gradient away from the target."),
+    ("ce_grad_smooth_coef", (G, EPS, NUM_CLASSES), "kernel.ce_smoothed_grad", "Row coefficient of w_k."),
+    ("ce_grad_dense_smooth", (Z, W, M, A, B), "kernel.ce_smoothed_grad", "Label-smoothed gradient, dense part."),
+    ("ce_grad_at_target", (G, WT, EPS), "kernel.ce_smoothed_grad", "Added at the target class only."),
+    ("smoothed_target", (Y, EPS, NUM_CLASSES), "kernel.smoothed_target", "(1 - eps) y + eps / C."),
+    ("ce_prob_term", (Z, Y, W, M, D), "kernel.ce_prob_loss", "Probability-target term; summed per row."),
+    ("ce_prob_coef", (G, SWY, D), "kernel.ce_prob_grad", "Row coefficient g sum(w y) / d."),
+    ("ce_prob_grad", (Z, Y, W, M, A, G), "kernel.ce_prob_grad", "Probability-target gradient."),
+    ("ce_prob_target_grad", (Z, W, M, D, EPS, G), "kernel.ce_prob_target_grad", "Gradient w.r.t. the target."),
+    ("ce_prob_weight_grad", (Z, Y, M, D, G), "kernel.ce_prob_weight_grad", "Gradient w.r.t. w_k; summed over rows."),
+    ("nll_loss_term", (XT, WT), "kernel.nll_loss", "NLL of a log-probability: -w_t x_t."),
+    ("nll_grad_at_target", (G, WT), "kernel.nll_grad", "NLL gradient, added at the target class only."),
+)
+
+
+def kernels() -> list[Kernel]:
+    f = forms()
+    return [Kernel(name, f[name], args, claim, summary) for name, args, claim, summary in _TABLE]
+
+
+def _d(n) -> sp.Expr:
+    return sp.exp(LSE(z_, n) - M)  # d = exp(LSE - m), by kernel.lse
+
+
+def bind(expr: sp.Expr, n, index=k) -> sp.Expr:
+    """Each kernel argument replaced by what it stands for, at class ``index`` of a row of n classes."""
+    values = {Z: z_[index], W: w_[index], Y: y_[index], ZT: z_[t], WT: w_[t], D: _d(n), EPS: eps, NUM_CLASSES: n}
+    values[SW] = total(w_[j], n)
+    return substitute(expr, values)
+
+
+def row_sum(expr: sp.Expr, n) -> sp.Expr:
+    """sum_j of an elementwise kernel expression, as the wrappers sum it."""
+    return total(bind(expr, n, j), n)
+
+
+def _lse_form(n, target=None):
+    """Textbook losses in LSE form: -log softmax_j = LSE - z_j (softmax.log_softmax)."""
+    lse = LSE(z_, n)
+    index = w_[t] * (lse - z_[t])
+    smooth = total(w_[j] * (lse - z_[j]), n)
+    prob = total(w_[j] * (target if target is not None else y_[j]) * (lse - z_[j]), n)
+    return index, smooth, prob
+
+
+def _rule(n, *given, explicit_lse=False):
+    if isinstance(n, sp.Symbol):
+        return rules.sums(*given, explicit_lse=explicit_lse)
+    return rules.simplified(explicit_lse=explicit_lse)
+
+
+def _derivative(n, *indices):
+    """Differentiate, evaluate only the sums a Kronecker delta picks from, resolve 1 <= k <= n, compare.
+
+    Evaluating every sum (``doit``) would send SymPy after closed forms of sum_j w_j y_j; only the
+    sums over [j = k] need evaluating, and they give w_k y_k once 1 <= k <= n is asserted.
+    """
+    if not isinstance(n, sp.Symbol):
+        inner = _rule(n)
+        return lambda a, b: inner((a - b).doit(), sp.S.Zero)
+
+    def picks(e):
+        return isinstance(e, sp.Sum) and e.has(sp.KroneckerDelta)
+
+    def rule(a, b):
+        rest = (a - b).replace(lambda e: isinstance(e, sp.Derivative), lambda e: e.doit(deep=False))
+        rest = rules.linearize(rest).replace(picks, lambda e: e.doit())
+        rest = rules.in_range(rest, n, *indices)
+        rest = rules.linearize(sp.expand_log(rules.linearize(rest)))
+        return rules.in_range(rules._zero(rest), n, *indices)
+
+    return rule
+
+
+def _sample(n, rng) -> dict:
+    values = {**reals(z_, n, rng), **positives(w_, n, rng), **reals(y_, n, rng), **simplex(q, n, rng)}
+    return {**values, **scalar(M, rng, -3, 3), **scalar(G, rng, -2, 2), **scalar(eps, rng, 0, 1)}
+
+
+def _sample_simplex(n, rng) -> dict:
+    return {**_sample(n, rng), **simplex(y_, n, rng)}
+
+
+def _claim(cid, title, build, concrete=(2, 3, 4), sample=_sample, extra=()) -> Claim:
+    return Claim(
+        id=cid,
+        title=title,
+        build=build,
+        assumptions=("logits z_j real", "m any real (the kernels take m = max_j z_j)", *extra),
+        sympy_assumptions=("z real", "m real", "w real", "n positive integer"),
+        sample=sample,
+        concrete=concrete,
+        page=PAGE,
+    )
+
+
+def claims() -> list[Claim]:
+    """The ``kernel.*`` claims of this family (written in kernel_ce_claims.py)."""
+    from derivations.kernel_ce_claims import claims as build
+
+    return build()

@@ -1,0 +1,66 @@
+"""Print every registered claim as JSON, its math already rendered by ``sympy.latex``.
+
+    python hooks/claims_export.py
+
+The site build (hooks/claims_hook.py) runs this in a fresh process next to ``python -m derivations --json``
+(the checker), so that each build, ``mkdocs serve`` rebuilds included, shows the claims as they are on
+disk now. A claim whose derivation cannot be built is exported with its error instead of its math.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import sympy as sp
+
+from derivations import all_claims
+
+#: How a step's relation reads in TeX.
+RELATIONS = {"=": "=", ">=": r"\geq", "<=": r"\leq"}
+
+
+def export(claim) -> dict:
+    """One claim: its data, and the statement and steps of the derivation shown to readers, as TeX."""
+    entry = {
+        "id": claim.id,
+        "title": claim.title,
+        "page": claim.page,
+        "source": claim.source,
+        "assumptions": list(claim.assumptions),
+        "sympy_assumptions": list(claim.sympy_assumptions),
+        "declared": list(claim.declared),
+        "general": claim.general,
+        "concrete": list(claim.concrete),
+        "error": None,
+    }
+    try:
+        d = claim.derivation()
+        entry["statement"] = sp.latex(d.statement())
+        entry["lhs"] = sp.latex(d.lhs)
+        entry["relation"] = RELATIONS[d.relation]
+        entry["rhs"] = sp.latex(d.rhs)
+        entry["steps"] = [
+            {
+                "tex": sp.latex(s.expr),
+                "rel": RELATIONS[s.rel],
+                "why": s.why,
+                # a link that rests on a declared fact (rules.declared) rather than a computation
+                "declared": getattr(s.rule, "fact", None),
+            }
+            for s in d.steps
+        ]
+        entry["shown_for"] = "general n" if claim.general else f"n = {claim.concrete[0]}"
+    except Exception as exc:  # shown on the page and reported by the build, never hidden
+        entry["error"] = f"{type(exc).__name__}: {exc}"
+    return entry
+
+
+def main() -> int:
+    claims = [export(c) for c in all_claims()]
+    json.dump({"sympy": sp.__version__, "claims": claims}, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,86 @@
+# generated from derivations/kernel_binary.py by `python -m derivations emit` with SymPy 1.14.0; do not edit
+"""NumPy kernels: binary cross-entropy with logits.
+
+Elementwise stable forms, each proved equal to its textbook form by the claim named in its docstring
+(kernels.md). Row sums, masking, reductions and autograd live in kernels/numpy.py and its helpers.
+"""
+
+import numpy
+
+
+def sigmoid(z):
+    """Stable sigmoid exp(min(z, 0)) / (1 + exp(-|z|)).
+
+    SymPy: exp(Min(0, z))/(1 + exp(-Abs(z)))
+    Claim: kernel.sigmoid, checked on kernels.md
+    """
+    return numpy.exp(numpy.minimum(z, 0)) / (1 + numpy.exp(-abs(z)))
+
+
+def bce_loss(z, y, w):
+    """BCE with logits, elementwise (pos_weight = 1).
+
+    SymPy: w*(z*(1 - y) + log1p(exp(-Abs(z))) + Max(0, -z))
+    Claim: kernel.bce_loss, checked on kernels.md
+    """
+    return w * (z * (1 - y) + numpy.log1p(numpy.exp(-abs(z))) + numpy.maximum(-z, 0))
+
+
+def bce_loss_pos_weight(z, y, w, pw):
+    """BCE with logits and pos_weight.
+
+    SymPy: w*(z*(1 - y) + (y*(pw - 1) + 1)*(log1p(exp(-Abs(z))) + Max(0, -z)))
+    Claim: kernel.bce_loss_pos_weight, checked on kernels.md
+    """
+    return w * (z * (1 - y) + (y * (pw - 1) + 1) * (numpy.log1p(numpy.exp(-abs(z))) + numpy.maximum(-z, 0)))
+
+
+def bce_grad(z, y, w, g):
+    """Gradient w.r.t. the logit (pos_weight = 1).
+
+    SymPy: g*w*(-y + exp(Min(0, z))/(1 + exp(-Abs(z))))
+    Claim: kernel.bce_grad, checked on kernels.md
+    """
+    return g * w * (-y + numpy.exp(numpy.minimum(z, 0)) / (1 + numpy.exp(-abs(z))))
+
+
+def bce_grad_pos_weight(z, y, w, pw, g):
+    """Gradient w.r.t. the logit.
+
+    SymPy: g*w*(-y*(pw - 1)*exp(Min(0, -z))/(1 + exp(-Abs(z))) + ((-y + exp(Min(0, z))/(1 + exp(-Abs(z))))))
+    Claim: kernel.bce_grad_pos_weight, checked on kernels.md
+    """
+    return (
+        g
+        * w
+        * (
+            -y * (pw - 1) * numpy.exp(numpy.minimum(-z, 0)) / (1 + numpy.exp(-abs(z)))
+            + (-y + numpy.exp(numpy.minimum(z, 0)) / (1 + numpy.exp(-abs(z))))
+        )
+    )
+
+
+def bce_target_grad(z, w, g):
+    """Gradient w.r.t. the target (pos_weight = 1).
+
+    SymPy: -g*w*z
+    Claim: kernel.bce_target_grad, checked on kernels.md
+    """
+    return -g * w * z
+
+
+def bce_target_grad_pos_weight(z, w, pw, g):
+    """Gradient w.r.t. the target.
+
+    SymPy: g*w*(pw*(log1p(exp(-Abs(z))) + Max(0, -z)) - log1p(exp(-Abs(z))) - Max(0, z))
+    Claim: kernel.bce_target_grad_pos_weight, checked on kernels.md
+    """
+    return (
+        g
+        * w
+        * (
+            pw * (numpy.log1p(numpy.exp(-abs(z))) + numpy.maximum(-z, 0))
+            - numpy.log1p(numpy.exp(-abs(z)))
+            - numpy.maximum(z, 0)
+        )
+    )

@@ -1,0 +1,273 @@
+"""Targeted tests of the information, Gibbs and binary claims: planted errors, the declared link, torch's semantics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+import torch.nn.functional as F
+
+from derivations import binary, gibbs, information
+from derivations.core import Claim, N, chain, check, spot_check
+from derivations.rules import branchwise, declared, minimum, numerically, simplified, sums
+from derivations.symbols import j, p, q, simplex, total
+
+MINE = {c.id: c for module in (information, gibbs, binary) for c in module.claims()}
+
+
+def _planted(claim_id: str, build, sample=None, **kw) -> Claim:
+    """A wrong claim built with the same framework (and the same sampler) as the real one."""
+    real = MINE[claim_id]
+    return Claim(
+        f"planted.{claim_id}",
+        "planted error",
+        build,
+        real.assumptions,
+        real.sympy_assumptions,
+        sample or real.sample,
+        **{"general": real.general, "concrete": real.concrete, **kw},
+    )
+
+
+# Planted wrong claims: each must be reported failing, at the wrong step, never crash.
+
+
+def test_decomposition_with_entropy_subtracted_fails_at_that_step():
+    def build(size):
+        rule = sums() if size is N else simplified()
+        return chain(
+            information.cross_entropy(p, q, size),
+            (information.kl_divergence(p, q, size) + information.entropy(p, size), "D_KL + H(p)"),
+            (information.kl_divergence(p, q, size) - information.entropy(p, size), "planted: H(p) subtracted"),
+            rule=rule,
+        )
+
+    result = check(_planted("ce.decomposition", build))
+    assert result.holds is False
+    assert result.failure.step == 2 and result.failure.why == "planted: H(p) subtracted"
+    assert result.failure.scope == "general n"  # caught before any concrete n
+
+
+def test_wrong_gibbs_lemma_is_rejected_and_is_really_false():
+    x = gibbs.ratio
+    wrong = x - 1 - 2 * sp.log(x)  # negative at x = 2: 1 - 2 log 2 < 0
+
+    def build(size):
+        return chain(wrong, (sp.S.Zero, "planted: x - 1 - 2 log x >= 0", minimum(x, 1), ">="), rule=simplified())
+
+    assert wrong.subs(x, 2).evalf() < 0
+    result = check(_planted("gibbs.lemma", build))
+    assert result.holds is False and result.failure.step == 1
+    assert "planted" in result.failure.why
+
+
+def test_wrong_minimum_point_is_rejected():
+    """The rule checks that the named point is stationary, not only that the value matches."""
+    x = gibbs.ratio
+    d = chain(gibbs.gibbs_term(x), (gibbs.gibbs_term(sp.S(2)), "g(2)", minimum(x, 2), ">="), rule=simplified())
+    assert check(_planted("gibbs.lemma", lambda size: d)).holds is False
+
+
+@pytest.mark.parametrize("decimal", ["0.35", "0.325082973391449", "0.325082973391447"])
+def test_wrong_decimal_of_biased_coin_fails(decimal):
+    """0.35 is far off; one unit in the 15th place is off too: the rule resolves every digit shown."""
+    exact = sp.log(10) - sp.Rational(9, 10) * sp.log(9)
+
+    def build(size):
+        return chain(
+            sp.Abs(exact - sp.Float(decimal, 15)),
+            (sp.Float("5e-16", 15), "planted decimal", numerically(30), "<="),
+            rule=simplified(),
+        )
+
+    result = check(_planted("entropy.biased_coin_decimal", build))
+    assert result.holds is False and result.failure.why == "planted decimal"
+
+
+def test_decimal_shown_is_the_computed_one():
+    exact = information._biased_coin_exact()[-1][0]
+    assert str(sp.N(exact, 15)) == str(information.BIASED_COIN_DECIMAL) == "0.325082973391448"
+
+
+def test_numerically_cannot_show_an_equality():
+    assert numerically(30)(sp.log(2), sp.log(2)) is not sp.S.true
+    assert numerically(30)(sp.Symbol("a"), 1) != 0  # a free symbol is never decided by digits
+
+
+def test_wrong_gibbs_identity_fails_in_general_n():
+    def build(size):
+        return chain(
+            information.kl_divergence(p, q, size),
+            (total(p[j] * (q[j] / p[j] + 1 - sp.log(q[j] / p[j])), size), "planted: +1 instead of -1"),
+            rule=gibbs._normalised(size, p, q),
+        )
+
+    result = check(_planted("gibbs.identity", build))
+    assert result.holds is False and result.failure.scope == "general n" and result.failure.why.startswith("planted")
+
+
+def test_wrong_bce_gradient_fails():
+    z, y = binary.logit, binary.label
+
+    def build(size):
+        return chain(sp.Derivative(binary.bce(z, y), z), (binary.Sigmoid(z) + y, "planted: s + y"), rule=simplified())
+
+    result = check(_planted("binary.bce_gradient", build))
+    assert result.holds is False and result.failure.why == "planted: s + y"
+
+
+def test_stable_form_without_abs_is_caught_on_the_negative_branch():
+    """log(1 + e^{-z}) in place of log(1 + e^{-|z|}) is right for z >= 0 only: the z < 0 branch must fail."""
+    z, y = binary.logit, binary.label
+    naive = sp.log(1 + sp.exp(z)) - z * y
+    wrong = sp.Max(z, 0) - z * y + sp.log(1 + sp.exp(-z))
+    positive_only = [{"positive": True}, {"zero": True}]
+    assert branchwise(z, simplified(), positive_only)(naive, wrong) == 0
+    assert branchwise(z, simplified())(naive, wrong) != 0
+
+    def build(size):
+        return chain(naive, (wrong, "planted: |z| dropped", branchwise(z, simplified())), rule=simplified())
+
+    assert check(_planted("binary.stable_form", build)).holds is False
+
+
+# The numeric spot check catches what a declared (trusted) link would let through.
+
+
+def test_spot_check_catches_a_wrong_declared_link():
+    def build(size):
+        return chain(
+            information.cross_entropy(p, q, size),
+            (
+                information.kl_divergence(p, q, size) - information.entropy(p, size),
+                "planted: taken on trust",
+                declared("a wrong decomposition"),
+            ),
+            rule=simplified(),
+        )
+
+    claim = _planted("ce.decomposition", build, declared=("a wrong decomposition",))
+    assert check(claim).holds  # the declared link is not computed ...
+    problems = spot_check(claim, np.random.default_rng(1), n=4, trials=1)
+    assert problems and "planted: taken on trust" in problems[0]  # ... and the numbers expose it
+
+
+def test_spot_check_catches_a_wrong_inequality():
+    """sum_j p_j log(q_j / p_j) = -D_KL <= 0; declaring it >= 0 passes the checker but not the numbers."""
+
+    def build(size):
+        return chain(
+            total(p[j] * sp.log(q[j] / p[j]), size),
+            (sp.S.Zero, "planted: -D_KL >= 0", declared("wrong sign"), ">="),
+            rule=simplified(),
+        )
+
+    claim = _planted("gibbs.inequality", build, declared=("wrong sign",))
+    assert check(claim).holds
+    assert spot_check(claim, np.random.default_rng(2), n=4, trials=2)
+
+
+# The declared link of the Gibbs certificate: exactly the proved lemma, recorded where it is used.
+
+
+def test_declared_term_is_the_proved_lemma():
+    x = gibbs.ratio
+    lemma = MINE["gibbs.lemma"].build(N)
+    assert lemma.lhs == gibbs.GibbsTerm(x).doit() == x - 1 - sp.log(x)
+    assert lemma.statement() == sp.Ge(x - 1 - sp.log(x), 0, evaluate=False)
+    assert check(MINE["gibbs.lemma"]).holds and not MINE["gibbs.lemma"].declared
+
+
+def test_declaration_covers_positive_arguments_only():
+    assert gibbs.GibbsTerm(gibbs.ratio).is_nonnegative is True
+    assert gibbs.GibbsTerm(sp.Symbol("v", real=True)).is_nonnegative is None
+    assert gibbs.GibbsTerm(sp.S(-1)).is_nonnegative is None
+
+
+def test_every_claim_resting_on_the_declaration_records_it():
+    for claim in MINE.values():
+        d = claim.build(N if claim.general else claim.concrete[0])
+        terms = [g for s in d.steps for g in s.expr.atoms(gibbs.GibbsTerm)]
+        uses = d.relation != "=" and any(g.free_symbols for g in terms)  # g(1) = 0 in the lemma is computed
+        assert uses == (gibbs.DECLARED_TERM in claim.declared), claim.id
+        if uses:
+            assert "declared" in check(claim).method
+
+
+# 0 log 0 = 0, and the worked examples against torch.special.entr.
+
+
+def test_certain_event_is_zero_not_nan():
+    assert (sp.S.Zero * sp.log(sp.S.Zero)) is sp.nan  # why the limit is needed
+    assert information.XLogX(sp.S.Zero).doit() == 0
+    for size in (2, 5):
+        for target in range(size):
+            assert information.entropy_of([int(i == target) for i in range(size)]).doit() == 0
+
+
+@pytest.mark.parametrize(
+    ("claim_id", "probs"),
+    [("entropy.fair_coin", [0.5, 0.5]), ("entropy.biased_coin", [0.1, 0.9])],
+)
+def test_worked_examples_match_torch_entr(claim_id, probs):
+    rhs = MINE[claim_id].build(2).rhs
+    expected = torch.special.entr(torch.tensor(probs, dtype=torch.float64)).sum().item()
+    assert float(rhs.evalf(30)) == pytest.approx(expected, rel=1e-15)
+
+
+def test_upper_bound_is_attained_only_at_uniform_numerically():
+    rng = np.random.default_rng(3)
+    for size in (2, 5, 8):
+        values = simplex(p, size, rng)
+        h = information.entropy(p, size).doit().xreplace(values)
+        assert 0 < h.evalf(30) < sp.log(size).evalf(30)
+    assert information.entropy_of([sp.Rational(1, 8)] * 8).doit() == sp.log(8)
+
+
+# Binary forms against torch.nn.functional (float64), including logits where the naive form overflows.
+
+
+def _numeric(expr, **values) -> float:
+    subs = {getattr(binary, k): sp.Rational(v).limit_denominator(10**12) for k, v in values.items()}
+    return float(expr.doit().xreplace(subs).evalf(30))
+
+
+@pytest.mark.parametrize("z", [-40.0, -3.5, 0.0, 2.25, 40.0])
+def test_stable_pos_weight_form_and_gradient_match_torch(z):
+    y, pw, w = 0.3, 2.5, 0.7
+    zt = torch.tensor([z], dtype=torch.float64, requires_grad=True)
+    args = (torch.tensor([y], dtype=torch.float64),)
+    extra = {"weight": torch.tensor([w], dtype=torch.float64), "pos_weight": torch.tensor([pw], dtype=torch.float64)}
+    loss = F.binary_cross_entropy_with_logits(zt, *args, **extra, reduction="sum")
+    loss.backward()
+    vals = {"logit": z, "label": y, "pos_weight": pw, "weight": w}
+    form = binary.bce_pos_weight_stable(binary.logit, binary.label, binary.pos_weight, binary.weight)
+    assert _numeric(form, **vals) == pytest.approx(loss.item(), rel=1e-14, abs=1e-300)
+    gradient = MINE["binary.pos_weight_gradient"].build(2).rhs
+    assert _numeric(gradient, **vals) == pytest.approx(zt.grad.item(), rel=1e-12, abs=1e-15)
+
+
+def test_stable_forms_never_exponentiate_a_positive_number():
+    forms = [
+        binary.bce_stable(binary.logit, binary.label),
+        binary.bce_pos_weight_stable(binary.logit, binary.label, binary.pos_weight, binary.weight),
+    ]
+    for form in forms:
+        for e in form.atoms(sp.exp):
+            assert e.args[0].is_nonpositive, e
+
+
+def test_two_class_matches_torch_cross_entropy():
+    z1, z2, y = 1.7, -0.4, 0.35
+    logits = torch.tensor([[z1, z2]], dtype=torch.float64)
+    expected = F.cross_entropy(logits, torch.tensor([[1 - y, y]], dtype=torch.float64)).item()
+    rhs = MINE["binary.two_class"].build(2).rhs
+    assert _numeric(rhs, z1=z1, z2=z2, label=y) == pytest.approx(expected, rel=1e-14)
+
+
+def test_scopes_are_stated_honestly():
+    assert check(MINE["binary.two_class"]).scope == "n = 2"
+    assert check(MINE["entropy.fair_coin"]).scope == "n = 2"
+    assert check(MINE["gibbs.inequality"]).scope == "general n; n = 2..8"
+    assert not MINE["gibbs.lemma"].concrete and not MINE["entropy.zero_log_zero"].concrete

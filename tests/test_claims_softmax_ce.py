@@ -1,0 +1,256 @@
+"""Softmax and cross-entropy claims: planted wrong claims fail at the named step, in every scope; the
+spot check catches a link that a rule wrongly accepts; and the claimed formulas agree with torch.
+
+Torch comparisons run in float64: relative tolerance 1e-10, absolute 1e-13 for gradient entries near 0
+(the claimed formulas are evaluated at 30 digits; torch rounds each float64 operation).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+import torch.nn.functional as F
+
+from derivations import ce_gradient, ce_weights, cross_entropy
+from derivations import softmax as softmax_claims
+from derivations.core import Claim, N, chain, check, spot_check
+from derivations.registry import claim_by_id
+from derivations.rules import declared, scoped
+from derivations.symbols import (
+    LSE,
+    c,
+    eps,
+    explicit,
+    i,
+    j,
+    k,
+    l,
+    lse_explicit,
+    reals,
+    scalar,
+    simplex,
+    softmax,
+    t,
+    total,
+    w,
+    y,
+    z,
+)
+
+MODULES = (softmax_claims, cross_entropy, ce_gradient, ce_weights)
+RTOL = 1e-10  # float64; gradient entries near 0 also get atol=1e-13
+WRONG = "planted: "
+
+
+def _sample(size, rng):
+    values = {**reals(z, size, rng), **reals(w, size, rng), **simplex(y, size, rng), **scalar(eps, rng, 0, 1)}
+    return {**values, **scalar(c, rng, -3, 3), **ce_gradient.target(size, rng, values)}
+
+
+def _planted(build) -> Claim:
+    return Claim("planted.claim", "a wrong claim", build, ("planted",), ("planted",), _sample)
+
+
+def gradient_s_plus_y(size):
+    """d/dz_k of -sum_i y_i log s_i, claimed to be s_k + y_k."""
+    return chain(
+        sp.Derivative(ce_gradient.textbook(size), z[k]),
+        (sp.Derivative(ce_gradient.log_z_form(size), z[k]), "log Z comes out of the sum"),
+        (softmax(z, k, size) + y[k], WRONG + "the gradient is s + y"),
+        rule=scoped(size, k, normalised=y),
+        indices=(k,),
+    )
+
+
+def smoothing_over_c_minus_1(size):
+    """torch's smoothed loss, claimed to be CE with the target (1 - eps) e_t + eps/(C - 1)."""
+    return ce_weights.label_smoothing_target(size, uniform=eps / (size - 1))
+
+
+def smoothing_gradient_over_c_minus_1(size):
+    s_k, uniform = softmax(z, k, size), eps / (size - 1)
+    regrouped = (1 - eps) * w[t] * (s_k - sp.KroneckerDelta(k, t)) + uniform * (sp.Sum(w[i], (i, 1, size)) * s_k - w[k])
+    return chain(
+        sp.Derivative(ce_weights.smoothed_index_loss(size), z[k]),
+        (regrouped, WRONG + "the uniform part is eps/(C - 1)"),
+        rule=scoped(size, k, t),
+        indices=(k,),
+    )
+
+
+def lse_not_shifted(size):
+    return chain(
+        sp.log(total(sp.exp(z[j] + c), size)),
+        (LSE(z, size), WRONG + "LSE(z + c) = LSE(z)"),
+        rule=scoped(size),
+    )
+
+
+def hessian_plus(size):
+    s_k, s_l, delta = softmax(z, k, size), softmax(z, l, size), sp.KroneckerDelta(k, l)
+    return chain(
+        sp.Derivative(ce_gradient.log_z_form(size), z[k], z[l]),
+        (sp.Derivative(s_k - y[k], z[l]), "the gradient"),
+        (s_k * delta + s_k * s_l, WRONG + "H = diag(s) + s s^T"),
+        rule=scoped(size, k, l, normalised=y),
+        indices=(k, l),
+    )
+
+
+def target_independent_of_logits(size):
+    """d z_t / d z_k = 0: false for k = t; a concrete scope keeps t symbolic and must still see it."""
+    return chain(
+        sp.Derivative(z[t], z[k]),
+        (sp.S.Zero, WRONG + "z_t does not depend on z_k"),
+        rule=scoped(size, k, t),
+        indices=(k,),
+    )
+
+
+PLANTED = {
+    "gradient s + y": (gradient_s_plus_y, 2),
+    "label smoothing eps/(C-1)": (smoothing_over_c_minus_1, 1),
+    "label smoothing gradient eps/(C-1)": (smoothing_gradient_over_c_minus_1, 1),
+    "LSE(z + c) = LSE(z)": (lse_not_shifted, 1),
+    "Hessian diag(s) + s s^T": (hessian_plus, 2),
+    "d z_t / d z_k = 0": (target_independent_of_logits, 1),
+}
+
+
+@pytest.mark.parametrize("scope", ["general", "concrete"])
+@pytest.mark.parametrize("name", PLANTED)
+def test_planted_wrong_claim_fails_at_the_named_step(name, scope):
+    build, step = PLANTED[name]
+    result = check(_planted(build), scopes=scope)
+    assert not result.holds and result.scopes == []
+    failure = result.failure
+    assert (failure.step, failure.why) == (step, build(N).steps[step - 1].why), failure
+    assert failure.scope.startswith("n = 2") == (scope == "concrete"), failure
+    assert "raised" not in failure.remained and failure.remained not in ("0", "True"), failure
+
+
+def test_spot_check_reports_a_link_a_rule_wrongly_accepts():
+    def build(size):
+        return chain(
+            lse_explicit(z, size).xreplace({z[j]: z[j] + c}),
+            (LSE(z, size), WRONG + "declared without a computation", declared("a planted fact")),
+            rule=scoped(size),
+        )
+
+    claim = _planted(build)
+    assert check(claim).holds  # the declared link is accepted by the checker ...
+    problems = spot_check(claim, np.random.default_rng(0), n=4, trials=2)
+    assert len(problems) == 2 and all(WRONG + "declared" in p for p in problems)  # ... and refuted by numbers
+
+
+def test_lse_gradient_checks_the_derivative_lse_declares(monkeypatch):
+    """A wrong declared derivative of the opaque LSE must make softmax.lse_gradient fail at its first link."""
+    claim = claim_by_id("softmax.lse_gradient")
+    monkeypatch.setattr(LSE, "_eval_derivative", lambda self, s: 2 * sp.exp(s - self))
+    sp.core.cache.clear_cache()
+    try:
+        result = check(claim)
+    finally:
+        monkeypatch.undo()
+        sp.core.cache.clear_cache()
+    assert not result.holds and result.failure.step == 1, result.failure
+    assert check(claim).holds
+
+
+def test_claims_name_their_page_and_claim_every_class_scope():
+    for module in MODULES:
+        for claim in module.claims():
+            assert claim.page in ("softmax.md", "softmax-cross-entropy.md"), claim.id
+            assert claim.id.startswith(("softmax.", "ce.")), claim.id
+            if claim.id != "ce.weighted_mean":
+                assert claim.general and claim.concrete == tuple(range(2, 9)), claim.id
+
+
+def test_mean_reduction_scope_counts_positions():
+    claim = claim_by_id("ce.weighted_mean")
+    assert not claim.general and claim.concrete == (2, 3, 4)
+    assert any("positions" in a for a in claim.assumptions)
+    assert check(claim).scopes == ["n = 2", "n = 3", "n = 4"]
+
+
+# The claimed formulas against torch (float64).
+
+
+def _value(expr, values):
+    """Evaluate a claimed expression: LSE through log sum exp, then the entries the sums unroll to."""
+    e = explicit(sp.sympify(expr)).xreplace(values).doit()
+    return float(e.xreplace(values).doit().evalf(30))
+
+
+def _point(size, rng):
+    logits = torch.tensor(rng.normal(0, 2, size), dtype=torch.float64)
+    weight = torch.tensor(rng.uniform(0.2, 2.0, size), dtype=torch.float64)
+    values = {z[a + 1]: sp.Float(float(logits[a]), 30) for a in range(size)}
+    values.update({w[a + 1]: sp.Float(float(weight[a]), 30) for a in range(size)})
+    return logits, weight, values
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+def test_index_target_with_weights_and_smoothing_matches_torch(smoothing):
+    size, rng = 5, np.random.default_rng(5)
+    loss = ce_weights.label_smoothing_index(size).rhs
+    gradient = ce_weights.label_smoothing_index_gradient(size).rhs
+    logits, weight, values = _point(size, rng)
+    for target_class in range(1, size + 1):
+        point = {**values, t: target_class, eps: sp.Rational(smoothing).limit_denominator(100)}
+        x = logits.clone().requires_grad_(True)
+        torch_loss = F.cross_entropy(
+            x[None], torch.tensor([target_class - 1]), weight=weight, label_smoothing=smoothing, reduction="sum"
+        )
+        torch_loss.backward()
+        assert _value(loss, point) == pytest.approx(torch_loss.item(), rel=RTOL)
+        claimed = [_value(gradient, {**point, k: a}) for a in range(1, size + 1)]
+        np.testing.assert_allclose(claimed, x.grad.numpy(), rtol=RTOL, atol=1e-13)
+
+
+def test_probability_target_with_weights_and_smoothing_matches_torch():
+    size, smoothing, rng = 4, 0.2, np.random.default_rng(6)
+    logits, weight, values = _point(size, rng)
+    target = torch.tensor(rng.dirichlet(np.ones(size)), dtype=torch.float64)
+    point = {**values, eps: sp.Rational(1, 5), **{y[a + 1]: sp.Float(float(target[a]), 30) for a in range(size)}}
+    x = logits.clone().requires_grad_(True)
+    torch_loss = F.cross_entropy(x[None], target[None], weight=weight, label_smoothing=smoothing, reduction="sum")
+    torch_loss.backward()
+    assert _value(ce_weights.label_smoothing_prob(size).rhs, point) == pytest.approx(torch_loss.item(), rel=RTOL)
+    gradient = ce_weights.label_smoothing_prob_gradient(size).rhs
+    claimed = [_value(gradient, {**point, k: a}) for a in range(1, size + 1)]
+    np.testing.assert_allclose(claimed, x.grad.numpy(), rtol=RTOL, atol=1e-13)
+
+
+def test_weighted_mean_with_ignored_position_matches_torch():
+    positions, classes, smoothing, rng = 4, ce_weights.BATCH_CLASSES, 0.1, np.random.default_rng(7)
+    logits = torch.tensor(rng.normal(0, 2, (positions, classes)), dtype=torch.float64, requires_grad=True)
+    weight = torch.tensor(rng.uniform(0.2, 2.0, classes), dtype=torch.float64)
+    targets = [2, 0, 1, 2]  # position 3 is ignored below
+    ignored = torch.tensor([targets[0], targets[1], -100, targets[3]])
+    torch_loss = F.cross_entropy(logits, ignored, weight=weight, label_smoothing=smoothing, reduction="mean")
+    torch_loss.backward()
+    d = ce_weights.weighted_mean(positions)
+    point = {eps: sp.Rational(1, 10), **{w[a + 1]: sp.Float(float(weight[a]), 30) for a in range(classes)}}
+    point.update(
+        {z[r + 1, a + 1]: sp.Float(float(logits.detach()[r, a]), 30) for r in range(positions) for a in range(classes)}
+    )
+    for (r, t_r, v_r), target_class in zip(ce_weights.batch(positions), targets, strict=True):
+        point.update({t_r: target_class + 1, v_r: 0 if r == 3 else 1})
+    assert _value(d.lhs[0, 0].expr, point) == pytest.approx(torch_loss.item(), rel=RTOL)
+    claimed = np.array([[_value(e, point) for e in row] for row in d.rhs.tolist()])
+    np.testing.assert_allclose(claimed, logits.grad.numpy(), rtol=RTOL, atol=1e-13)
+    assert np.all(claimed[2] == 0)  # the ignored position gets exactly zero
+
+
+def test_smoothing_over_c_minus_1_is_not_torch():
+    """The planted eps/(C - 1) target gives a different number from torch, which uses eps/C."""
+    size, rng = 4, np.random.default_rng(8)
+    logits, _, values = _point(size, rng)
+    point = {**values, t: 2, eps: sp.Rational(3, 10)}
+    torch_loss = F.cross_entropy(logits[None], torch.tensor([1]), label_smoothing=0.3).item()
+    right = _value(ce_weights.label_smoothing_target(size).rhs, point)
+    wrong = _value(smoothing_over_c_minus_1(size).rhs, point)
+    assert right == pytest.approx(torch_loss, rel=RTOL) and abs(wrong - torch_loss) > 1e-3

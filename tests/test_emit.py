@@ -1,0 +1,271 @@
+"""Code generation: kernels/_generated/ is exactly what `python -m derivations emit` writes, and safely.
+
+Drift: a fresh emission into a temporary folder is compared with the checked-in files, every byte
+(`pytest --update-generated` accepts the change). Determinism under PYTHONHASHSEED, the banner, the
+docstrings, ruff, atomic writes that stay inside _generated/, the overflow-freedom refusal, the
+printers' refusals, and `import kernels` with SymPy blocked are tested here too.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from derivations import emit, kernel_forms
+from derivations.kernel_forms import ZT, Kernel, M, OverflowRisk, Z, require_overflow_free
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def fresh() -> dict[str, str]:
+    return emit.render()
+
+
+def _folder(tmp_path: Path) -> Path:
+    root = tmp_path / "_generated"
+    root.mkdir()
+    return root
+
+
+def test_checked_in_files_match_a_fresh_emission(fresh, tmp_path, request):
+    root = _folder(tmp_path)
+    emit.write(fresh, root)
+    assert sorted(p.name for p in root.iterdir()) == sorted(fresh), "emission wrote other files than it rendered"
+    diff = emit.compare({p.name: p.read_text(encoding="utf-8") for p in root.iterdir()}, emit.GENERATED)
+    if diff and request.config.getoption("--update-generated"):
+        emit.write(fresh, emit.GENERATED)
+        diff = emit.compare(fresh, emit.GENERATED)
+    assert not diff, (
+        "kernels/_generated/ drifted (run `python -m derivations emit` or pytest --update-generated):\n" + diff
+    )
+    for name in fresh:  # every byte, not only the text
+        assert (root / name).read_bytes() == (emit.GENERATED / name).read_bytes(), name
+
+
+def test_check_mode_reports_drift_with_a_diff_and_writes_nothing(fresh, tmp_path, capsys):
+    root = _folder(tmp_path)
+    emit.write(fresh, root)
+    assert emit.main(check_only=True, root=root) == 0
+    target = root / "torch_ce.py"
+    target.write_text(target.read_text(encoding="utf-8").replace("torch.log(d)", "torch.log(d + 1)"), encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in root.iterdir()}
+    capsys.readouterr()
+    assert emit.main(check_only=True, root=root) == 1
+    out = capsys.readouterr().out
+    assert "--- kernels/_generated/torch_ce.py" in out and "-    return wt * (torch.log(d + 1)" in out
+    assert {p.name: p.read_bytes() for p in root.iterdir()} == before
+
+
+def _digest_in_subprocess(seed: str) -> str:
+    code = "import hashlib; from derivations import emit; f = emit.render(); "
+    code += "print(hashlib.sha256(repr(sorted(f.items())).encode()).hexdigest())"
+    env = {**os.environ, "PYTHONHASHSEED": seed}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def test_emission_is_identical_under_any_hash_seed(fresh):
+    here = hashlib.sha256(repr(sorted(fresh.items())).encode()).hexdigest()
+    assert {_digest_in_subprocess(seed) for seed in ("0", "4242")} == {here}
+
+
+def test_every_file_carries_the_banner_and_every_function_its_expression_and_claim(fresh):
+    claims = {c.id for c in kernel_forms.claims()}
+    sources = {k.name: k.source for k in kernel_forms.kernels()}
+    for name, text in fresh.items():
+        first = text.splitlines()[0]
+        assert first.startswith("# generated from derivations/") and first.endswith(
+            f"by `python -m derivations emit` with SymPy {sp.__version__}; do not edit"
+        ), name
+        for node in ast.parse(text).body:
+            if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                doc = ast.get_docstring(node)
+                assert f"generated from {sources[node.name]} " in first
+                assert "SymPy: " in doc, node.name
+                claim = doc.split("Claim: ")[1].split(",")[0]
+                assert claim in claims and "kernels.md" in doc, (node.name, claim)
+
+
+def test_generated_code_is_ruff_clean():
+    ruff = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    if not Path(ruff).exists():
+        pytest.skip("ruff is not installed")
+    for args in (["check"], ["format", "--check"]):
+        done = subprocess.run([ruff, *args, str(emit.GENERATED)], cwd=ROOT, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("name", ["../evil.py", "sub/x.py", "/tmp/x.py", "Bad.py", "x.txt"])
+def test_writes_refuse_paths_outside_the_generated_folder(tmp_path, name):
+    root = _folder(tmp_path)
+    with pytest.raises(ValueError, match="refusing"):
+        emit.write({name: "x = 1\n"}, root)
+    assert not any(tmp_path.rglob("evil.py")) and list(root.iterdir()) == []
+
+
+def test_writes_refuse_other_folders_and_symlinks(fresh, tmp_path):
+    other = tmp_path / "kernels"
+    other.mkdir()
+    with pytest.raises(ValueError, match="only into an existing _generated"):
+        emit.write(fresh, other)
+    root = _folder(tmp_path)
+    outside = tmp_path / "outside.py"
+    outside.write_text("kept = True\n")
+    (root / "numpy_ce.py").symlink_to(outside)
+    with pytest.raises(ValueError, match="resolves outside"):
+        emit.write(fresh, root)
+    assert outside.read_text() == "kept = True\n"
+
+
+def test_writes_are_atomic_and_remove_only_emitted_stale_files(fresh, tmp_path, monkeypatch):
+    root = _folder(tmp_path)
+    (root / "notes.py").write_text("# hand-written, no banner\n")
+    (root / "torch_old.py").write_text(emit.banner("derivations/kernel_ce.py") + "\n")
+    replaced = []
+    real_replace = os.replace
+    monkeypatch.setattr(
+        os, "replace", lambda src, dst: (replaced.append((Path(src), Path(dst))), real_replace(src, dst))
+    )
+    written, removed = emit.write(fresh, root)
+    assert sorted(written) == sorted(fresh) and removed == ["torch_old.py"]
+    assert (root / "notes.py").exists(), "a file without the banner was removed"
+    assert all(src.parent == root and src.name.startswith(".") and dst.parent == root for src, dst in replaced)
+    assert sorted(p.name for p in root.iterdir()) == sorted([*fresh, "notes.py"]), "temporary files left behind"
+
+    def fail(src, dst):
+        raise OSError("disk full")
+
+    (root / "torch_ce.py").write_text("old\n")
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        emit.write(fresh, root)
+    assert (root / "torch_ce.py").read_text() == "old\n", "a failed write must leave the old file whole"
+    assert not [p for p in root.iterdir() if p.name.startswith(".")], "temporary file left after a failed write"
+
+
+@pytest.mark.parametrize(
+    "planted", [sp.exp(Z - ZT), sp.exp(Z), sp.exp(M - Z), sp.exp(Z - M + 1), sp.exp(Z - M) * sp.exp(M)], ids=str
+)
+def test_overflow_check_refuses_an_exp_that_can_overflow(planted):
+    with pytest.raises(OverflowRisk, match="planted"):
+        require_overflow_free("planted", sp.Symbol("a") * planted)
+
+
+def test_emission_refuses_a_planted_unstable_kernel_and_writes_nothing(monkeypatch, tmp_path, capsys):
+    table = kernel_forms.kernels()
+    bad = Kernel(
+        "naive_probs", sp.exp(Z) / sp.exp(ZT), (Z, ZT), "kernel.probs", "textbook softmax", "ce", table[0].source
+    )
+    monkeypatch.setattr(kernel_forms, "kernels", lambda: [*table, bad])
+    monkeypatch.setattr(emit, "kernels", kernel_forms.kernels)
+    with pytest.raises(OverflowRisk, match="naive_probs"):
+        emit.render()
+    root = _folder(tmp_path)
+    assert emit.main(root=root) == 2 and list(root.iterdir()) == []
+    assert "naive_probs" in capsys.readouterr().err
+
+
+def test_every_emitted_exp_passes_the_overflow_check():
+    for k in kernel_forms.kernels():
+        require_overflow_free(k.name, k.expr)  # raises on failure
+
+
+def test_kernel_claims_hold_and_every_kernel_names_one():
+    from derivations.core import check
+
+    results = {c.id: check(c) for c in kernel_forms.claims()}
+    assert all(r.holds for r in results.values()), [(i, r.failure) for i, r in results.items() if not r.holds]
+    assert {k.claim for k in kernel_forms.kernels()} <= set(results)
+
+
+def test_a_wrong_kernel_form_fails_its_claim(monkeypatch):
+    from derivations import kernel_ce_claims
+    from derivations.core import check
+
+    right = kernel_ce_claims.forms()
+    wrong = {**right, "ce_index_loss": right["ce_index_loss"].subs(sp.log(kernel_forms.D), 0)}  # drops log d
+    assert wrong["ce_index_loss"] != right["ce_index_loss"]
+    monkeypatch.setattr(kernel_ce_claims, "forms", lambda: wrong)
+    claim = next(c for c in kernel_forms.claims() if c.id == "kernel.ce_index_loss")
+    assert not check(claim).holds
+
+
+def test_kernels_import_without_sympy():
+    code = """
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "sympy" or name.startswith("sympy."):
+            raise ImportError("sympy is blocked in this test")
+sys.meta_path.insert(0, Block())
+import kernels, kernels.torch, kernels.numpy
+import torch
+x = torch.randn(3, 4, requires_grad=True)
+kernels.torch.cross_entropy(x, torch.tensor([0, 1, 3])).backward()
+kernels.numpy.cross_entropy(x.detach().numpy(), [0, 1, 3])
+assert not [m for m in sys.modules if m == "sympy" or m.startswith("sympy.")]
+print("imported without sympy")
+"""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0 and "imported without sympy" in done.stdout, done.stderr
+
+
+def _domain(symbol: sp.Symbol, rng) -> float:
+    """A value inside the domain of a kernel argument (d >= 1, probabilities in (0, 1], C >= 1)."""
+    name = symbol.name
+    if name == "d":
+        return float(rng.uniform(1, 5))
+    if name in ("p", "q", "eps"):
+        return float(rng.uniform(0.01, 1))
+    if name == "num_classes":
+        return float(rng.integers(1, 10))
+    return float(rng.uniform(-3, 3))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_emitted_functions_compute_their_sympy_expressions(backend):
+    """Print, don't exec, but check: each emitted function equals its expression at random points."""
+    import importlib
+
+    import numpy as np
+    import torch
+
+    rng = np.random.default_rng(7)
+    for k in kernel_forms.kernels():
+        module = importlib.import_module(f"kernels._generated.{backend}_{k.family}")
+        for _ in range(5):
+            values = {a: _domain(a, rng) for a in k.args}
+            expected = float(k.expr.doit().subs(values).evalf(30))
+            args = [
+                np.array([v]) if backend == "numpy" else torch.tensor([v], dtype=torch.float64) for v in values.values()
+            ]
+            got = float(np.asarray(getattr(module, k.name)(*args)).reshape(-1)[0])
+            assert got == pytest.approx(expected, rel=1e-12, abs=1e-12), (backend, k.name, values)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        sp.KroneckerDelta(Z, ZT),
+        sp.Piecewise((Z, Z > 0), (0, True)),
+        sp.Sum(Z, (sp.Symbol("j", integer=True), 1, 3)),
+        sp.besselj(0, Z),
+        sp.sqrt(Z),
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_printers_raise_on_what_they_cannot_print(expr, backend):
+    from derivations.printers import PRINTERS
+
+    with pytest.raises(Exception, match=r"print|Unsupported|not supported"):
+        PRINTERS[backend]().doprint(expr)
