@@ -10,8 +10,10 @@ import argparse
 import csv
 import datetime
 import json
+import os
 import platform
 
+import numpy
 import torch
 
 from benchmarks import memory, timing
@@ -29,7 +31,8 @@ def run(shapes, option_names, rounds: int, with_memory: bool) -> list[dict]:
     for n, c in shapes:
         for name in option_names:
             options = OPTION_SETS[name]
-            times = timing.ratios(n, c, options, methods, list(PASSES), rounds=rounds)
+            spread: dict = {}
+            times = timing.ratios(n, c, options, methods, list(PASSES), rounds=rounds, spread=spread)
             for pass_ in PASSES:
                 for method in ["torch", *methods]:
                     if method in ("numpy", "ours_inplace") and pass_ == "forward":
@@ -42,20 +45,36 @@ def run(shapes, option_names, rounds: int, with_memory: bool) -> list[dict]:
                             "method": method,
                             "pass": pass_,
                             "time_ratio": 1.0 if method == "torch" else round(times[(method, pass_)], 3),
+                            "time_ratio_range": [round(x, 3) for x in spread.get((method, pass_), (1.0, 1.0))],
                             "torch_seconds": round(times[("torch", pass_)], 4),
                             "peak_extra_L": round(memory.measure(spec), 2) if with_memory else None,
                         }
                     )
                     print(_line(rows[-1]), flush=True)
+            if with_memory:  # what a forward on logits that require grad keeps for its backward (memory only)
+                spec = {"method": "ours", "pass": "forward_grad", "n": n, "c": c, "options": options}
+                row = {**rows[-1], "method": "ours", "pass": "forward_grad", "time_ratio": None}
+                row.update(time_ratio_range=None, torch_seconds=None)
+                rows.append({**row, "peak_extra_L": round(memory.measure(spec), 2)})
+                print(_line(rows[-1]), flush=True)
     return rows
 
 
 def _line(row: dict) -> str:
     mem = "-" if row["peak_extra_L"] is None else f"{row['peak_extra_L']:.2f} L"
-    return (
-        f"{row['shape']:>12s}  {row['options']:<17s} {row['method']:<13s} {row['pass']:<17s} "
-        f"{row['time_ratio']:>6.2f}x  {mem:>8s}"
-    )
+    time = "-" if row["time_ratio"] is None else f"{row['time_ratio']:.2f}x"
+    return f"{row['shape']:>12s}  {row['options']:<17s} {row['method']:<13s} {row['pass']:<17s} {time:>7s}  {mem:>8s}"
+
+
+def _machine() -> str:
+    """The CPU model and core count (from /proc/cpuinfo where there is one), the OS and the threads used."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; 1 torch thread"
 
 
 def main(argv=None) -> int:
@@ -69,14 +88,18 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     print(f"{'shape':>12s}  {'options':<17s} {'method':<13s} {'pass':<17s} {'time':>7s}  {'peak':>8s}")
+    load_before = os.getloadavg()
     rows = run(args.shapes, args.options, args.rounds, not args.no_memory)
     meta = {
         "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}, 1 torch thread",
+        "machine": _machine(),
         "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "load_average": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]},
         "rounds": args.rounds,
-        "note": "time_ratio = median over rounds of (method time / F.cross_entropy time, same round); "
-        "peak_extra_L = peak extra memory in units of one logits tensor",
+        "note": "time_ratio = median over rounds of (method time / F.cross_entropy time, same round), "
+        "time_ratio_range = lowest and highest per-round ratio; peak_extra_L = peak extra memory in units of "
+        "one logits tensor; pass forward_grad = a forward on logits that require grad (memory only)",
     }
     if args.json:
         with open(args.json, "w") as f:

@@ -3,6 +3,9 @@
 A case is a plain dict so that it can cross into a subprocess for the memory measurement:
     {"method": "torch" | "ours" | "ours_inplace" | "numpy", "pass": "forward" | "forward_backward",
      "n": 4096, "c": 32000, "options": {"weight": bool, "ignore_index": bool, "label_smoothing": float}}
+
+The pass "forward_grad" (memory only) is a forward on logits that require grad, with no backward: what a
+forward keeps for its backward.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class Case:
     def __init__(self, spec: dict, logits: torch.Tensor, target: torch.Tensor, kwargs: dict):
         self.spec, self.logits, self.target, self.kwargs = spec, logits, target, kwargs
         self.backward = spec["pass"] == "forward_backward"
+        self.needs_grad = spec["pass"] in ("forward_backward", "forward_grad")
         self.run: Callable[[], None] = self._make()
 
     def _make(self) -> Callable[[], None]:
@@ -54,10 +58,10 @@ class Case:
         elif method == "ours":
             from kernels.torch import cross_entropy as fn
         elif method == "ours_inplace":
-            from kernels.torch import cross_entropy_inplace_backward as fn
+            from kernels.torch import cross_entropy_overwrite_logits as fn
         else:
             raise ValueError(f"unknown method {method!r}; choose from {METHODS}")
-        if self.backward:
+        if self.needs_grad:
             self.logits.requires_grad_(True)
 
         def run() -> None:
@@ -90,7 +94,7 @@ def available(method: str) -> bool:
     """Whether the kernels expose this method (the in-place variant is an explicit opt-in API)."""
     try:
         if method == "ours_inplace":
-            from kernels.torch import cross_entropy_inplace_backward  # noqa: F401
+            from kernels.torch import cross_entropy_overwrite_logits  # noqa: F401
         elif method == "ours":
             from kernels.torch import cross_entropy  # noqa: F401
         elif method == "numpy":

@@ -27,9 +27,12 @@ def _time_once(case: Case, repeat: int) -> float:
 
 
 def ratios(
-    n: int, c: int, options: dict, methods: list[str], passes: list[str], rounds: int = 7, seed: int = 0
+    n: int, c: int, options: dict, methods: list[str], passes: list[str], rounds: int = 7, seed: int = 0, spread=None
 ) -> dict:
-    """{(method, pass): median ratio to the torch reference of the same pass}, plus the reference's median time."""
+    """{(method, pass): median ratio to the torch reference of the same pass}, plus the reference's median time.
+
+    ``spread``, a dict, receives {(method, pass): (lowest, highest) per-round ratio}.
+    """
     torch.set_num_threads(1)
     logits, target, kwargs = inputs(n, c, options, seed)
     cases = {}
@@ -54,5 +57,7 @@ def ratios(
             per_round[key].append(mine / ref)
             reference[key[1]].append(ref)
     out = {key: statistics.median(values) for key, values in per_round.items()}
+    if spread is not None:
+        spread.update({key: (min(values), max(values)) for key, values in per_round.items()})
     out.update({("torch", p): statistics.median(v) if v else float("nan") for p, v in reference.items()})
     return out

@@ -7,7 +7,8 @@
 Nothing is computed at import time; ``all_claims()`` builds the claims when asked.
 """
 
-from derivations.core import Claim, Derivation, Result, Step, chain, check, spot_check
+from derivations.core import Claim, Derivation, Result, Step, chain, check
+from derivations.numeric import spot_check
 from derivations.registry import all_claims, claim_by_id
 
 __all__ = ["Claim", "Derivation", "Result", "Step", "all_claims", "chain", "check", "claim_by_id", "spot_check"]

@@ -18,7 +18,8 @@ from __future__ import annotations
 import sympy as sp
 
 from derivations.core import Claim, chain
-from derivations.rules import branchwise, simplified
+from derivations.rules_concrete import simplified
+from derivations.rules_inequality import branchwise
 from derivations.symbols import scalar, softmax
 from derivations.symbols import z as logits
 
@@ -78,9 +79,9 @@ def _symmetry(size):
     v = logit
     return chain(
         Sigmoid(-v),
-        (1 / (1 + sp.exp(v)), "sigma(-z) = 1 / (1 + e^{z})"),
-        (sp.exp(-v) / (sp.exp(-v) + 1), "multiply numerator and denominator by e^{-z}"),
-        (1 - Sigmoid(v), "e^{-z} / (1 + e^{-z}) = 1 - 1 / (1 + e^{-z})"),
+        (1 / (1 + sp.exp(v)), r"$\sigma(-z) = 1 / (1 + e^{z})$"),
+        (sp.exp(-v) / (sp.exp(-v) + 1), "multiply numerator and denominator by $e^{-z}$"),
+        (1 - Sigmoid(v), "$e^{-z} / (1 + e^{-z}) = 1 - 1 / (1 + e^{-z})$"),
         rule=simplified(),
     )
 
@@ -89,8 +90,8 @@ def _derivative(size):
     v = logit
     return chain(
         sp.Derivative(Sigmoid(v), v),
-        (sp.exp(-v) / (1 + sp.exp(-v)) ** 2, "d/dz (1 + e^{-z})^{-1} = e^{-z} (1 + e^{-z})^{-2}"),
-        (Sigmoid(v) * (1 - Sigmoid(v)), "e^{-z} / (1 + e^{-z}) = 1 - sigma(z) (binary.sigmoid_symmetry)"),
+        (sp.exp(-v) / (1 + sp.exp(-v)) ** 2, r"$\frac{d}{dz} (1 + e^{-z})^{-1} = e^{-z} (1 + e^{-z})^{-2}$"),
+        (Sigmoid(v) * (1 - Sigmoid(v)), r"$e^{-z} / (1 + e^{-z}) = 1 - \sigma(z)$ (`binary.sigmoid_symmetry`)"),
         rule=simplified(),
     )
 
@@ -100,9 +101,9 @@ def _gradient(size):
     ds = sp.Derivative(s, v)
     return chain(
         sp.Derivative(bce(v, label), v),
-        (-(label * ds / s - (1 - label) * ds / (1 - s)), "chain rule: (log f)' = f' / f"),
-        (-(label * (1 - s) - (1 - label) * s), "sigma' = sigma (1 - sigma) (binary.sigmoid_derivative)"),
-        (s - label, "the y sigma(z) terms cancel"),
+        (-(label * ds / s - (1 - label) * ds / (1 - s)), r"chain rule: $(\log f)' = f' / f$"),
+        (-(label * (1 - s) - (1 - label) * s), r"$\sigma' = \sigma (1 - \sigma)$ (`binary.sigmoid_derivative`)"),
+        (s - label, r"the $y \, \sigma(z)$ terms cancel"),
         rule=simplified(),
     )
 
@@ -113,11 +114,12 @@ def _pos_weight_gradient(size):
         sp.Derivative(bce_pos_weight(v, y, pw, w), v),
         (
             -w * (pw * y * (1 - s) - (1 - y) * s),
-            "sigma' = sigma (1 - sigma), so (log sigma(z))' = 1 - sigma(z) and (log sigma(-z))' = -sigma(z)",
+            r"$\sigma' = \sigma (1 - \sigma)$, so $(\log \sigma(z))' = 1 - \sigma(z)$ "
+            r"and $(\log \sigma(-z))' = -\sigma(z)$",
         ),
         (
             w * ((1 + (pw - 1) * y) * s - pw * y),
-            "collect sigma(z): p_w y sigma + (1 - y) sigma = (1 + (p_w - 1) y) sigma",
+            r"collect $\sigma(z)$: $p_w y \sigma + (1 - y) \sigma = (1 + (p_w - 1) y) \sigma$",
         ),
         rule=simplified(),
     )
@@ -129,13 +131,13 @@ def _stable_form(size):
         bce(v, y),
         (
             y * sp.log(1 + sp.exp(-v)) + (1 - y) * sp.log(1 + sp.exp(v)),
-            "log sigma(z) = -log(1 + e^{-z}); 1 - sigma(z) = sigma(-z) = 1 / (1 + e^{z})",
+            r"$\log \sigma(z) = -\log(1 + e^{-z})$; $1 - \sigma(z) = \sigma(-z) = 1 / (1 + e^{z})$",
         ),
-        (sp.log(1 + sp.exp(v)) - v * y, "log(1 + e^{-z}) = log(1 + e^{z}) - z"),
+        (sp.log(1 + sp.exp(v)) - v * y, r"$\log(1 + e^{-z}) = \log(1 + e^{z}) - z$"),
         (
             bce_stable(v, y),
-            "log(1 + e^{z}) = max(z, 0) + log(1 + e^{-|z|}): for z > 0 take e^{z} out of the log; "
-            "the exp argument -|z| <= 0 cannot overflow",
+            r"$\log(1 + e^{z}) = \max(z, 0) + \log(1 + e^{-|z|})$: for $z > 0$ take $e^{z}$ out of the log; "
+            r"the exp argument $-|z| \le 0$ cannot overflow",
             _stable(simplified()),
         ),
         rule=simplified(),
@@ -148,15 +150,15 @@ def _stable_pos_weight(size):
         bce_pos_weight(v, y, pw, w),
         (
             w * (pw * y * sp.log(1 + sp.exp(-v)) + (1 - y) * sp.log(1 + sp.exp(v))),
-            "log sigma(z) = -log(1 + e^{-z}) and log sigma(-z) = -log(1 + e^{z})",
+            r"$\log \sigma(z) = -\log(1 + e^{-z})$ and $\log \sigma(-z) = -\log(1 + e^{z})$",
         ),
         (
             w * ((1 - y) * v + (1 + (pw - 1) * y) * sp.log(1 + sp.exp(-v))),
-            "log(1 + e^{z}) = z + log(1 + e^{-z}); collect the log(1 + e^{-z}) terms",
+            r"$\log(1 + e^{z}) = z + \log(1 + e^{-z})$; collect the $\log(1 + e^{-z})$ terms",
         ),
         (
             bce_pos_weight_stable(v, y, pw, w),
-            "log(1 + e^{-z}) = max(-z, 0) + log(1 + e^{-|z|}) (torch's form; no exp argument is positive)",
+            r"$\log(1 + e^{-z}) = \max(-z, 0) + \log(1 + e^{-|z|})$ (torch's form; no exp argument is positive)",
             _stable(simplified()),
         ),
         rule=simplified(),
@@ -171,8 +173,8 @@ def _two_logits(expr: sp.Expr) -> sp.Expr:
 def _two_class_softmax(size):
     return chain(
         _two_logits(softmax(logits, 2, 2)),
-        (1 / (sp.exp(z1 - z2) + 1), "divide numerator and denominator by e^{z_2}"),
-        (Sigmoid(z2 - z1), "1 / (1 + e^{-(z_2 - z_1)}) = sigma(z_2 - z_1)"),
+        (1 / (sp.exp(z1 - z2) + 1), "divide numerator and denominator by $e^{z_2}$"),
+        (Sigmoid(z2 - z1), r"$1 / (1 + e^{-(z_2 - z_1)}) = \sigma(z_2 - z_1)$"),
         rule=simplified(),
     )
 
@@ -193,8 +195,8 @@ def _two_class(size):
     s1, s2 = (_two_logits(softmax(logits, i, 2)) for i in (1, 2))
     return chain(
         -(1 - y) * sp.log(s1) - y * sp.log(s2),
-        (-(1 - y) * sp.log(1 - s2) - y * sp.log(s2), "s_1 = 1 - s_2: the two probabilities add up to 1"),
-        (bce(z2 - z1, y), "s_2 = sigma(z_2 - z_1) (binary.two_class_softmax): BCE with logits on z_2 - z_1"),
+        (-(1 - y) * sp.log(1 - s2) - y * sp.log(s2), "$s_1 = 1 - s_2$: the two probabilities add up to 1"),
+        (bce(z2 - z1, y), r"$s_2 = \sigma(z_2 - z_1)$ (`binary.two_class_softmax`): BCE with logits on $z_2 - z_1$"),
         rule=_through_exponentials,
     )
 
@@ -212,12 +214,12 @@ def _sample_two(size, rng):
     return {**scalar(z1, rng, -8.0, 8.0), **scalar(z2, rng, -8.0, 8.0), **scalar(label, rng, -0.5, 1.5)}
 
 
-_Z = ("z is a real logit",)
-_ZY = ("z is a real logit", "y is a real target (a probability in [0, 1] in practice)")
+_Z = ("$z$ is a real logit",)
+_ZY = ("$z$ is a real logit", "$y$ is a real target (a probability in $[0, 1]$ in practice)")
 _ZY_SYMPY = ("z real", "y real")
-_PW = (*_ZY, "p_w (pos_weight) and w (weight) are real")
+_PW = (*_ZY, "$p_w$ (`pos_weight`) and $w$ (`weight`) are real")
 _PW_SYMPY = (*_ZY_SYMPY, "p_w real", "w real")
-_TWO = ("z_1, z_2 are real logits", "the target puts 1 - y on class 1 and y on class 2")
+_TWO = ("$z_1, z_2$ are real logits", "the target puts $1 - y$ on class 1 and $y$ on class 2")
 _TWO_SYMPY = ("z_1 real", "z_2 real", "y real")
 
 

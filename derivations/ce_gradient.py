@@ -22,25 +22,28 @@ from __future__ import annotations
 import sympy as sp
 
 from derivations.core import Claim, Derivation, chain
-from derivations.rules import nonnegative, scoped, underneath
-from derivations.symbols import LSE, i, j, k, l, q, reals, simplex, softmax, t, total, u, w, y, z
+from derivations.rules import scoped, underneath
+from derivations.rules_inequality import nonnegative
+from derivations.symbols import LSE, i, j, k, l, q, reals, simplex, softmax, t, total, u, y, z
 
 PAGE = "softmax-cross-entropy.md"
-LOGITS = ("the logits z_1..z_n are real", "the class index k lies in 1..n (d/dz_k of a sum over j = 1..n)")
+LOGITS = (
+    r"the logits $z_1, \dots, z_n$ are real",
+    r"the class index $k$ lies in $\{1, \dots, n\}$ ($\partial / \partial z_k$ of a sum over $j = 1, \dots, n$)",
+)
 SYMPY_LOGITS = ("z = IndexedBase('z', real=True)", "k: integer, positive; Q.le(k, n) asserted by refine")
-NORMALISED = ("the target y sums to 1 (its entries need not be positive)",)
+NORMALISED = ("the target $y$ sums to 1 (its entries need not be positive)",)
 SYMPY_NORMALISED = ("y = IndexedBase('y', real=True); Sum(y[j], (j, 1, n)) = 1 substituted",)
 
 
 def _sample(size, rng):
     values = {**reals(z, size, rng), **simplex(y, size, rng), **simplex(q, size, rng), **reals(u, size, rng)}
-    return {**values, **target(size, rng, values)}
+    return {**values, **target(size, rng)}
 
 
-def target(size, rng, values) -> dict:
-    """A target class t, with the entries z_t (and w_t) it selects: the spot check substitutes once."""
-    chosen = int(rng.integers(1, size + 1))
-    return {t: chosen, **{base[t]: values[base[chosen]] for base in (z, w) if base[chosen] in values}}
+def target(size, rng) -> dict:
+    """A target class t in 1..size; the spot check then fills in the entries it selects (z_t, w_t)."""
+    return {t: int(rng.integers(1, size + 1))}
 
 
 def textbook(size) -> sp.Expr:
@@ -59,14 +62,19 @@ def _gradient(size, normalised) -> tuple:
     return (
         (
             sp.Derivative(log_z_form(size), z[k]),
-            "log softmax_i(z) = z_i - log sum_j e^{z_j}; log Z does not depend on i and comes out of the sum",
+            r"$\log \operatorname{softmax}_i(z) = z_i - \log \sum_j e^{z_j}$; "
+            r"$\log Z$ does not depend on $i$ and comes out of the sum",
             underneath(scoped(size, normalised=normalised)),
         ),
         (
             sp.Sum(y[i], (i, 1, size)) * sp.exp(z[k]) / Z - y[k],
-            "d/dz_k log sum_j e^{z_j} = e^{z_k} / sum_j e^{z_j}, and d/dz_k sum_i y_i z_i = y_k",
+            r"$\frac{\partial}{\partial z_k} \log \sum_j e^{z_j} = e^{z_k} / \sum_j e^{z_j}$, "
+            r"and $\frac{\partial}{\partial z_k} \sum_i y_i z_i = y_k$",
         ),
-        (softmax(z, k, size) * sp.Sum(y[i], (i, 1, size)) - y[k], "e^{z_k} / sum_j e^{z_j} is softmax_k(z)"),
+        (
+            softmax(z, k, size) * sp.Sum(y[i], (i, 1, size)) - y[k],
+            r"$e^{z_k} / \sum_j e^{z_j}$ is $\operatorname{softmax}_k(z)$",
+        ),
     )
 
 
@@ -75,7 +83,10 @@ def gradient_prob(size) -> Derivation:
         sp.Derivative(textbook(size), z[k]),
         *_gradient(size, y),
         (softmax(z, k, size) - y[k], "the target sums to 1"),
-        (sp.exp(z[k] - LSE(z, size)) - y[k], "the kernels' stable form: softmax_k(z) = e^{z_k - LSE(z)}"),
+        (
+            sp.exp(z[k] - LSE(z, size)) - y[k],
+            r"the kernels' stable form: $\operatorname{softmax}_k(z) = e^{z_k - \operatorname{LSE}(z)}$",
+        ),
         rule=scoped(size, k, normalised=y),
         indices=(k,),
     )
@@ -87,7 +98,7 @@ def gradient_unnormalised(size) -> Derivation:
         *_gradient(size, None),
         (
             sp.exp(z[k] - LSE(z, size)) * sp.Sum(y[i], (i, 1, size)) - y[k],
-            "the kernels' stable form: softmax_k(z) = e^{z_k - LSE(z)}",
+            r"the kernels' stable form: $\operatorname{softmax}_k(z) = e^{z_k - \operatorname{LSE}(z)}$",
         ),
         rule=scoped(size, k),
         indices=(k,),
@@ -101,12 +112,19 @@ def gradient_index(size) -> Derivation:
         sp.Derivative(-sp.log(softmax(z, t, size)), z[k]),
         (
             sp.Derivative(sp.log(Z) - z[t], z[k]),
-            "-log softmax_t(z) = log sum_j e^{z_j} - z_t (ce.lse_form)",
+            r"$-\log \operatorname{softmax}_t(z) = \log \sum_j e^{z_j} - z_t$ (`ce.lse_form`)",
             underneath(scoped(size, t)),
         ),
-        (sp.exp(z[k]) / Z - delta, "d/dz_k log sum_j e^{z_j} = e^{z_k} / sum_j e^{z_j}, and d z_t / d z_k = [k = t]"),
-        (softmax(z, k, size) - delta, "e^{z_k} / sum_j e^{z_j} is softmax_k(z)"),
-        (sp.exp(z[k] - LSE(z, size)) - delta, "the kernels' stable form: softmax_k(z) = e^{z_k - LSE(z)}"),
+        (
+            sp.exp(z[k]) / Z - delta,
+            r"$\frac{\partial}{\partial z_k} \log \sum_j e^{z_j} = e^{z_k} / \sum_j e^{z_j}$, "
+            r"and $\partial z_t / \partial z_k = [k = t]$",
+        ),
+        (softmax(z, k, size) - delta, r"$e^{z_k} / \sum_j e^{z_j}$ is $\operatorname{softmax}_k(z)$"),
+        (
+            sp.exp(z[k] - LSE(z, size)) - delta,
+            r"the kernels' stable form: $\operatorname{softmax}_k(z) = e^{z_k - \operatorname{LSE}(z)}$",
+        ),
         rule=scoped(size, k, t),
         indices=(k,),  # t stays symbolic: z_t and [k = t] are differentiated exactly, for every t at once
     )
@@ -117,7 +135,8 @@ def gradient_via_lse(size) -> Derivation:
         sp.Derivative(LSE(z, size) * sp.Sum(y[i], (i, 1, size)) - sp.Sum(y[i] * z[i], (i, 1, size)), z[k]),
         (
             sp.exp(z[k] - LSE(z, size)) * sp.Sum(y[i], (i, 1, size)) - y[k],
-            "the derivative LSE declares, e^{z_k - LSE(z)} (softmax.lse_gradient), and d/dz_k sum_i y_i z_i = y_k",
+            r"the derivative $\operatorname{LSE}$ declares, $e^{z_k - \operatorname{LSE}(z)}$ "
+            r"(`softmax.lse_gradient`), and $\frac{\partial}{\partial z_k} \sum_i y_i z_i = y_k$",
         ),
         rule=scoped(size, k, explicit_lse=False),
         indices=(k,),
@@ -131,14 +150,19 @@ def hessian(size) -> Derivation:
         sp.Derivative(log_z_form(size), z[k], z[l]),
         (
             sp.Derivative(s_k - y[k], z[l]),
-            "the gradient: d/dz_k of the loss is softmax_k(z) - y_k, as ce.gradient_prob shows (sum y = 1)",
+            r"the gradient: $\partial / \partial z_k$ of the loss is $\operatorname{softmax}_k(z) - y_k$, "
+            r"as `ce.gradient_prob` shows ($\sum_i y_i = 1$)",
             underneath(scoped(size, k, normalised=y)),
         ),
         (
             delta * sp.exp(z[k]) / Z - sp.exp(z[k]) * sp.exp(z[l]) / Z**2,
-            "quotient rule: d e^{z_k} / d z_l = [k = l] e^{z_k} and d Z / d z_l = e^{z_l}; y does not depend on z",
+            r"quotient rule: $\partial e^{z_k} / \partial z_l = [k = l] \, e^{z_k}$ "
+            r"and $\partial Z / \partial z_l = e^{z_l}$; $y$ does not depend on $z$",
         ),
-        (s_k * delta - s_k * s_l, "the (k, l) entry of diag(s) - s s^T, with s = softmax(z)"),
+        (
+            s_k * delta - s_k * s_l,
+            r"the $(k, l)$ entry of $\operatorname{diag}(s) - s s^\top$, with $s = \operatorname{softmax}(z)$",
+        ),
         rule=scoped(size, k, l, normalised=y),
         indices=(k, l),
     )
@@ -150,21 +174,22 @@ def convex(size) -> Derivation:
         sp.Sum(sp.Sum(u[i] * u[j] * (q[i] * sp.KroneckerDelta(i, j) - q[i] * q[j]), (j, 1, size)), (i, 1, size)),
         (
             sp.Sum(q[i] * u[i] ** 2, (i, 1, size)) - sp.Sum(q[i] * u[i], (i, 1, size)) ** 2,
-            "[i = j] keeps j = i in the first term; the second factors into (sum_i s_i u_i)(sum_j s_j u_j)",
+            r"$[i = j]$ keeps $j = i$ in the first term; the second factors into $(\sum_i s_i u_i)(\sum_j s_j u_j)$",
             scoped(size, i),
         ),
         (
             sp.Sum(q[i] * (u[i] - mean) ** 2, (i, 1, size)),
-            "a variance: expanding the square gives sum s_i u_i^2 - 2 (sum s_i u_i)^2 + (sum s_i u_i)^2 sum s_i",
+            r"a variance: expanding the square gives "
+            r"$\sum s_i u_i^2 - 2 (\sum s_i u_i)^2 + (\sum s_i u_i)^2 \sum s_i$",
             scoped(size, normalised=q),
         ),
-        (sp.S.Zero, "every s_i > 0 and every square is >= 0, so the sum is >= 0", nonnegative, ">="),
+        (sp.S.Zero, r"every $s_i > 0$ and every square is $\ge 0$, so the sum is $\ge 0$", nonnegative, ">="),
         rule=scoped(size),
     )
 
 
 def claims() -> list[Claim]:
-    unconstrained = ("the target y is any real vector (no constraint on its sum)",)
+    unconstrained = ("the target $y$ is any real vector (no constraint on its sum)",)
     return [
         Claim(
             "ce.gradient_prob",
@@ -179,7 +204,7 @@ def claims() -> list[Claim]:
             "ce.gradient_index",
             "Gradient for a class-index target: dL/dz_k = softmax_k(z) - [k = t]",
             gradient_index,
-            (*LOGITS, "the target t is a class index in 1..n"),
+            (*LOGITS, r"the target $t$ is a class index in $\{1, \dots, n\}$"),
             (*SYMPY_LOGITS, "t: integer, positive; Q.le(t, n) asserted by refine; [k = t] = KroneckerDelta(k, t)"),
             _sample,
             page=PAGE,
@@ -197,7 +222,7 @@ def claims() -> list[Claim]:
             "ce.gradient_via_lse",
             "The kernels' gradient through the opaque LSE: d/dz_k (LSE(z) sum y - y.z) = e^{z_k - LSE} sum y - y_k",
             gradient_via_lse,
-            (*LOGITS, *unconstrained, "LSE's declared derivative, checked by softmax.lse_gradient"),
+            (*LOGITS, *unconstrained, r"$\operatorname{LSE}$'s declared derivative, checked by `softmax.lse_gradient`"),
             (*SYMPY_LOGITS, "LSE(z, n)._eval_derivative(z[k]) = exp(z[k] - LSE(z, n))"),
             _sample,
             page=PAGE,
@@ -206,7 +231,7 @@ def claims() -> list[Claim]:
             "ce.hessian",
             "Hessian of softmax cross-entropy: H = diag(s) - s s^T, entry (k, l) = s_k [k = l] - s_k s_l",
             hessian,
-            (*LOGITS, "the class index l lies in 1..n", *NORMALISED),
+            (*LOGITS, r"the class index $l$ lies in $\{1, \dots, n\}$", *NORMALISED),
             (*SYMPY_LOGITS, "l: integer, positive; Q.le(l, n) asserted by refine", *SYMPY_NORMALISED),
             _sample,
             page=PAGE,
@@ -216,8 +241,9 @@ def claims() -> list[Claim]:
             "Cross-entropy is convex in the logits: u^T H u = sum_i s_i (u_i - sum_j s_j u_j)^2 >= 0",
             convex,
             (
-                "s = softmax(z) has entries s_i > 0 summing to 1 (softmax.normalised); written q here",
-                "H = diag(s) - s s^T (ce.hessian); u is any real direction",
+                r"$s = \operatorname{softmax}(z)$ has entries $s_i > 0$ summing to 1 (`softmax.normalised`); "
+                "written $q$ here",
+                r"$H = \operatorname{diag}(s) - s s^\top$ (`ce.hessian`); $u$ is any real direction",
             ),
             (
                 "q = IndexedBase('q', positive=True); Sum(q[j], (j, 1, n)) = 1 substituted",

@@ -7,7 +7,8 @@ A *claim* is a named statement with its assumptions and a derivation: a chain
 where each link ``e_{i-1} rel_i e_i`` carries a one-line justification and a *rule* that shows it
 (a rule returns what remains; the link holds when nothing remains). A claim builds its derivation
 for a symbolic number of classes ``n`` (the general scope) and for concrete ``n`` (2..8 by default);
-the checker runs every scope it can and records which ones held.
+the checker runs every scope it can and records which ones held. The numeric spot check, which
+evaluates the same links at random points independently of any rule, is in ``derivations/numeric.py``.
 
 Every rule is a computer-algebra check, not a formal proof: where a rule relies on an assumption
 (positivity for ``expand_log``, the index range for ``refine``), the claim states it in words.
@@ -177,7 +178,7 @@ def _check_derivation(d: Derivation, scope: str) -> Failure | None:
     return None
 
 
-def _concrete_instances(d: Derivation, n: int):
+def concrete_instances(d: Derivation, n: int):
     """Substitute every assignment of the free indices in 1..n (or the derivation itself)."""
     if not d.indices:
         yield d, ""
@@ -202,9 +203,8 @@ def check(claim: Claim, scopes: str = "all") -> Result:
     result = Result(claim.id, claim.title, holds=True)
     methods = []
     if claim.general and scopes in ("all", "general"):
-        label = "general n" if _mentions_n(claim) else SCALAR
+        label, failure = _run(claim, N)
         methods.append("symbolic, " + label)
-        failure = _run(claim, N, label)
         if failure:
             result.holds, result.failure = False, failure
         else:
@@ -213,7 +213,7 @@ def check(claim: Claim, scopes: str = "all") -> Result:
         if claim.concrete:
             methods.append("symbolic, concrete n")
         for n in claim.concrete:
-            failure = _run(claim, n, f"n = {n}")
+            _, failure = _run(claim, n)
             if failure:
                 result.holds, result.failure = False, failure
                 break
@@ -225,74 +225,26 @@ def check(claim: Claim, scopes: str = "all") -> Result:
     return result
 
 
-def _mentions_n(claim: Claim) -> bool:
-    """Whether the general derivation depends on the number of classes (else it is a scalar statement)."""
-    try:
-        d = claim.build(N)
-    except Exception:
-        return True  # _run reports the builder's failure
-    return any(N in sp.sympify(e).free_symbols for e in (d.lhs, *(s.expr for s in d.steps)))
+def _general_scope(d: Derivation) -> str:
+    """'general n', or SCALAR when the derivation does not depend on the number of classes."""
+    exprs = (d.lhs, *(s.expr for s in d.steps))
+    return "general n" if any(N in sp.sympify(e).free_symbols for e in exprs) else SCALAR
 
 
-def _run(claim: Claim, n, scope: str) -> Failure | None:
+def _run(claim: Claim, n) -> tuple[str, Failure | None]:
+    """Build the derivation for n (the symbol N or an int) once, check it; returns (scope, failure)."""
+    scope = "general n" if n is N else f"n = {n}"
     try:
         d = claim.build(n)
     except Exception as exc:
-        return Failure(scope, 0, "building the derivation", f"{type(exc).__name__}: {exc}")
-    instances = [(d, "")] if scope in ("general n", SCALAR) else _concrete_instances(d, n)
+        return scope, Failure(scope, 0, "building the derivation", f"{type(exc).__name__}: {exc}")
+    if n is N:
+        scope = _general_scope(d)
+        instances = [(d, "")]
+    else:
+        instances = concrete_instances(d, n)
     for inst, label in instances:
         failure = _check_derivation(inst, f"{scope}, {label}" if label else scope)
         if failure:
-            return failure
-    return None
-
-
-def spot_check(claim: Claim, rng, n: int = 4, trials: int = 3, digits: int = 30) -> list[str]:
-    """Evaluate every expression of the concrete derivation at random points (mpmath, ``digits``).
-
-    Returns a list of problems (empty when every link holds numerically). Independent of any
-    simplification: a rule that "proves" a false link is caught here.
-    """
-    if claim.sample is None:
-        raise ValueError(f"claim {claim.id} has no sampler for a numeric spot check")
-    problems = []
-    d = claim.build(n)
-    for _ in range(trials):
-        values = claim.sample(n, rng)
-        for inst, label in _concrete_instances(d, n):
-            prev = _evaluate(inst.lhs, values, digits)
-            for number, step in enumerate(inst.steps, start=1):
-                cur = _evaluate(step.expr, values, digits)
-                if not _numeric_holds(prev, cur, step.rel, digits):
-                    problems.append(f"{label} step {number} ({step.why}): {prev} {step.rel} {cur} fails")
-                prev = cur
-    return problems
-
-
-def _evaluate(expr: sp.Basic, values: dict, digits: int):
-    # opaque statistics (LSE) are evaluated through their textbook definition
-    expr = sp.sympify(expr).replace(lambda e: hasattr(e, "expand_explicit"), lambda e: e.expand_explicit())
-    value = expr.doit().xreplace(values).doit().evalf(digits)
-    if getattr(value, "free_symbols", None):
-        raise ValueError(f"sample leaves free symbols {value.free_symbols} in {expr}")
-    return value
-
-
-def _numeric_holds(a, b, rel: str, digits: int) -> bool:
-    if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
-        pairs = list(zip(sp.Matrix(a), sp.Matrix(b), strict=True))
-    else:
-        pairs = [(a, b)]
-    tol = sp.Float(10) ** (-(digits - 8))
-    for x, y in pairs:
-        x, y = sp.N(x, digits), sp.N(y, digits)
-        if x.has(sp.nan) or y.has(sp.nan):
-            return False
-        scale = 1 + max(abs(x), abs(y))
-        if rel == "=" and not abs(x - y) <= tol * scale:
-            return False
-        if rel == ">=" and not x - y >= -tol * scale:
-            return False
-        if rel == "<=" and not x - y <= tol * scale:
-            return False
-    return True
+            return scope, failure
+    return scope, None

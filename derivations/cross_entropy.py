@@ -17,9 +17,9 @@ from derivations.rules import scoped, unfolding
 from derivations.symbols import LSE, ell, i, lse_explicit, reals, simplex, softmax, t, y, z
 
 PAGE = "softmax-cross-entropy.md"
-LOGITS = ("the logits z_1..z_n are real",)
+LOGITS = (r"the logits $z_1, \dots, z_n$ are real",)
 SYMPY_LOGITS = ("z = IndexedBase('z', real=True)",)
-INDEX_TARGET = ("the target t is a class index in 1..n",)
+INDEX_TARGET = (r"the target $t$ is a class index in $\{1, \dots, n\}$",)
 SYMPY_INDEX_TARGET = ("t: integer, positive; Q.le(t, n) asserted by refine",)
 
 
@@ -30,12 +30,25 @@ def _sample(size, rng):
     return {**logits, **simplex(y, size, rng), **log_probs}
 
 
+def _log_exp(v) -> sp.Expr:
+    """log e^v, kept as written for reading (SymPy would return v for a real v at once)."""
+    return sp.log(sp.exp(v), evaluate=False)
+
+
+def _negated_difference(a, b) -> sp.Expr:
+    """-(a - b), kept as written (SymPy would distribute the sign into -a + b)."""
+    return sp.Mul(-1, sp.Add(a, -b, evaluate=False), evaluate=False)
+
+
 def lse_form(size) -> Derivation:
     return chain(
         -sp.log(softmax(z, t, size)),
-        (-(sp.log(sp.exp(z[t])) - lse_explicit(z, size)), "log(a / b) = log a - log b for a, b > 0"),
-        (lse_explicit(z, size) - z[t], "log e^{z_t} = z_t for a real logit"),
-        (LSE(z, size) - z[t], "log sum_j e^{z_j} is the row log-sum-exp: loss(z, t) = -z_t + log sum_j e^{z_j}"),
+        (_negated_difference(_log_exp(z[t]), lse_explicit(z, size)), r"$\log(a / b) = \log a - \log b$ for $a, b > 0$"),
+        (lse_explicit(z, size) - z[t], r"$\log e^{z_t} = z_t$ for a real logit"),
+        (
+            LSE(z, size) - z[t],
+            r"$\log \sum_j e^{z_j}$ is the row log-sum-exp: $\text{loss}(z, t) = -z_t + \log \sum_j e^{z_j}$",
+        ),
         rule=scoped(size, t),
         indices=(t,),
     )
@@ -44,10 +57,14 @@ def lse_form(size) -> Derivation:
 def nll_of_log_softmax(size) -> Derivation:
     return chain(
         -sp.log(softmax(z, t, size)),
-        (-(z[t] - LSE(z, size)), "log softmax_t(z) = z_t - LSE(z) (softmax.log_softmax)"),
+        (
+            -(z[t] - LSE(z, size)),
+            r"$\log \operatorname{softmax}_t(z) = z_t - \operatorname{LSE}(z)$ (`softmax.log_softmax`)",
+        ),
         (
             -ell[t],
-            "LogSoftmax(z) returns ell = z - LSE(z); NLLLoss(ell, t) = -ell_t picks the target entry and negates it",
+            r"$\operatorname{LogSoftmax}(z)$ returns $\ell = z - \operatorname{LSE}(z)$; "
+            r"$\operatorname{NLLLoss}(\ell, t) = -\ell_t$ picks the target entry and negates it",
             unfolding(ell, lambda a: z[a] - LSE(z, size), scoped(size, t)),
         ),
         rule=scoped(size, t),
@@ -58,8 +75,8 @@ def nll_of_log_softmax(size) -> Derivation:
 def one_hot_target(size) -> Derivation:
     return chain(
         -sp.Sum(sp.KroneckerDelta(i, t) * sp.log(softmax(z, i, size)), (i, 1, size)),
-        (-sp.log(softmax(z, t, size)), "[i = t] is 1 for i = t and 0 otherwise: one term of the sum survives"),
-        (LSE(z, size) - z[t], "-log softmax_t(z) = LSE(z) - z_t (ce.lse_form)"),
+        (-sp.log(softmax(z, t, size)), "$[i = t]$ is $1$ for $i = t$ and $0$ otherwise: one term of the sum survives"),
+        (LSE(z, size) - z[t], r"$-\log \operatorname{softmax}_t(z) = \operatorname{LSE}(z) - z_t$ (`ce.lse_form`)"),
         rule=scoped(size, t),
         indices=(t,),
     )
@@ -68,12 +85,18 @@ def one_hot_target(size) -> Derivation:
 def prob_target(size) -> Derivation:
     return chain(
         -sp.Sum(y[i] * sp.log(softmax(z, i, size)), (i, 1, size)),
-        (-sp.Sum(y[i] * (z[i] - LSE(z, size)), (i, 1, size)), "log softmax_i(z) = z_i - LSE(z) (softmax.log_softmax)"),
+        (
+            -sp.Sum(y[i] * (z[i] - LSE(z, size)), (i, 1, size)),
+            r"$\log \operatorname{softmax}_i(z) = z_i - \operatorname{LSE}(z)$ (`softmax.log_softmax`)",
+        ),
         (
             LSE(z, size) * sp.Sum(y[i], (i, 1, size)) - sp.Sum(y[i] * z[i], (i, 1, size)),
-            "LSE(z) does not depend on i: it comes out of the sum",
+            r"$\operatorname{LSE}(z)$ does not depend on $i$: it comes out of the sum",
         ),
-        (LSE(z, size) - sp.Sum(y[i] * z[i], (i, 1, size)), "the target sums to 1: log Z - y.z with Z = sum_j e^{z_j}"),
+        (
+            LSE(z, size) - sp.Sum(y[i] * z[i], (i, 1, size)),
+            r"the target sums to 1: $\log Z - y \cdot z$ with $Z = \sum_j e^{z_j}$",
+        ),
         rule=scoped(size, normalised=y),
     )
 
@@ -93,7 +116,12 @@ def claims() -> list[Claim]:
             "ce.nll_of_log_softmax",
             "CrossEntropyLoss is NLLLoss of LogSoftmax: CE(z, t) = NLLLoss(LogSoftmax(z), t)",
             nll_of_log_softmax,
-            (*LOGITS, *INDEX_TARGET, "NLLLoss(ell, t) = -ell_t and LogSoftmax(z)_a = z_a - LSE(z) (torch semantics)"),
+            (
+                *LOGITS,
+                *INDEX_TARGET,
+                r"$\operatorname{NLLLoss}(\ell, t) = -\ell_t$ and "
+                r"$\operatorname{LogSoftmax}(z)_a = z_a - \operatorname{LSE}(z)$ (torch semantics)",
+            ),
             (*SYMPY_LOGITS, *SYMPY_INDEX_TARGET, "ell = IndexedBase('ell', real=True), unfolded to z - LSE(z, n)"),
             _sample,
             page=PAGE,
@@ -102,7 +130,7 @@ def claims() -> list[Claim]:
             "ce.one_hot_target",
             "Why class indices suffice: CE with index t equals CE with the one-hot target e_t",
             one_hot_target,
-            (*LOGITS, *INDEX_TARGET, "e_t is the one-hot vector with entries [i = t]"),
+            (*LOGITS, *INDEX_TARGET, "$e_t$ is the one-hot vector with entries $[i = t]$"),
             (*SYMPY_LOGITS, *SYMPY_INDEX_TARGET, "[i = t] = KroneckerDelta(i, t)"),
             _sample,
             page=PAGE,
@@ -111,7 +139,7 @@ def claims() -> list[Claim]:
             "ce.prob_target",
             "CE with a probability target is the log-sum-exp minus the target-weighted logits: LSE(z) - y.z",
             prob_target,
-            (*LOGITS, "the target y is a probability vector: sum_i y_i = 1 (entries need not be positive)"),
+            (*LOGITS, r"the target $y$ is a probability vector: $\sum_i y_i = 1$ (entries need not be positive)"),
             (*SYMPY_LOGITS, "y = IndexedBase('y', real=True); Sum(y[j], (j, 1, n)) = 1 substituted"),
             _sample,
             page=PAGE,

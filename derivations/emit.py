@@ -1,19 +1,22 @@
 """Emit ``kernels/_generated/`` from the kernel expressions: ``python -m derivations emit [--check]``.
 
-Each family of kernel expressions (derivations/kernel_ce.py, kernel_binary.py, kernel_kl.py) becomes
-one NumPy and one PyTorch module of small elementwise functions, printed by the strict printers in
-derivations/printers.py after the overflow-freedom check. Every file starts with one banner naming
-its source module and the SymPy version; every function's docstring carries the SymPy expression it
-came from and its claim id. The text is formatted by ``ruff format`` (isolated from any configuration:
-line length 120, Python 3.10), deterministic (no hash-ordered iteration), written atomically
-(a temporary file in the same folder, then os.replace), and only inside the ``_generated`` folder;
-stale files are removed only when they carry the banner. ``--check`` writes nothing and exits 1 with
-a unified diff when the folder differs from a fresh emission.
+Each family of kernel expressions (derivations/kernel_ce.py, kernel_binary.py, kernel_kl.py) becomes one
+NumPy and one PyTorch module of small elementwise functions, printed by the strict printers in
+derivations/printers.py after the overflow-freedom check; a kernel with a block argument also gets an
+``<name>_into(out, ...)`` twin that writes the same expression into ``out`` (derivations/inplace.py).
+Every file starts with one banner naming its source module and the SymPy version; every function's
+docstring carries the SymPy expression it came from and its claim id. The text is formatted by ``ruff
+format`` (the version pinned in pyproject.toml, checked first: the bytes depend on it; isolated from any
+configuration: line length 120, Python 3.10), deterministic (no hash-ordered iteration), written
+atomically (a temporary file in the same folder, then os.replace), and only inside the ``_generated``
+folder; stale files are removed only when they carry the banner. ``--check`` writes
+nothing and exits 1 with a unified diff when the folder differs from a fresh emission.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 import subprocess
@@ -24,6 +27,7 @@ from pathlib import Path
 
 import sympy as sp
 
+from derivations.inplace import IntoPrinter
 from derivations.kernel_forms import Kernel, kernels, require_overflow_free
 from derivations.printers import HELPERS, PRINTERS, DocPrinter
 
@@ -67,10 +71,31 @@ def render_function(kernel: Kernel, printer) -> str:
     return "\n".join([f"def {kernel.name}({', '.join(names)}):", *doc, f"    return {code}"])
 
 
+def render_into(kernel: Kernel, backend: str, printer) -> str:
+    """The in-place twin: ``<name>_into(out, *args)`` writes the expression into ``out`` and returns it."""
+    body = IntoPrinter(backend, printer).render(kernel)
+    names = ["out", *(a.name for a in kernel.args)]
+    wrap = textwrap.TextWrapper(
+        width=WIDTH, initial_indent="    ", subsequent_indent="        ", break_long_words=False
+    )
+    doc = [
+        f'    """{kernel.summary} Written into ``out`` (which may be ``{kernel.into.name}``).',
+        "",
+        *wrap.wrap(f"SymPy: {DocPrinter().doprint(kernel.expr)}, as {kernel.name}() evaluates it"),
+        f"    Claim: {kernel.claim}, checked on {PAGE}",
+        '    """',
+    ]
+    return "\n".join([f"def {kernel.name}_into({', '.join(names)}):", *doc, *(f"    {line}" for line in body)])
+
+
 def render_module(backend: str, family: str, table: list[Kernel]) -> str:
     """A whole emitted module; its import block is built from what the printer used."""
     printer = PRINTERS[backend]()
-    functions = [render_function(k, printer) for k in table]
+    functions = []
+    for k in table:
+        functions.append(render_function(k, printer))
+        if k.into is not None:
+            functions.append(render_into(k, backend, printer))
     sources = sorted({k.source for k in table})
     if len(sources) != 1:
         raise ValueError(f"family {family!r} mixes sources {sources}")
@@ -89,8 +114,52 @@ def render_module(backend: str, family: str, table: list[Kernel]) -> str:
     return ruff_format("\n".join(head) + "\n\n\n" + "\n\n\n".join(functions) + "\n")
 
 
+#: pyproject.toml pins the formatter exactly ("ruff==X" in the test extra): the emitted bytes depend on its version.
+_RUFF_PIN = re.compile(r'"ruff==([^"\s;]+)"')
+
+
+def pinned_ruff(pyproject: Path = GENERATED.parent.parent / "pyproject.toml") -> str:
+    """The ruff version that formats the emitted code, as pinned in pyproject.toml."""
+    try:
+        found = _RUFF_PIN.findall(pyproject.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RuntimeError(f"cannot read the ruff pin from {pyproject}: {exc}") from exc
+    if len(found) != 1:
+        raise RuntimeError(
+            f'{pyproject} must pin ruff exactly once ("ruff==X"): the emitted bytes depend on its version'
+        )
+    return found[0]
+
+
+@functools.cache
+def installed_ruff() -> str | None:
+    """The version of the ruff that ``python -m ruff`` runs for this interpreter, or None when there is none."""
+    try:
+        done = subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    words = done.stdout.split()  # "ruff 0.17.6"
+    return words[1] if done.returncode == 0 and len(words) == 2 and words[0] == "ruff" else None
+
+
+def require_pinned_ruff() -> None:
+    """Raise RuntimeError, naming the fix, unless the installed ruff is the pinned one."""
+    pinned, installed = pinned_ruff(), installed_ruff()
+    fix = f"`pip install ruff=={pinned}` (or `pip install -e .[test]`)"
+    if installed is None:
+        raise RuntimeError(
+            f"ruff is not installed for {sys.executable}; the emitted code is formatted by ruff {pinned}: {fix}"
+        )
+    if installed != pinned:
+        raise RuntimeError(
+            f"ruff {installed} is installed, but pyproject.toml pins ruff=={pinned} and the emitted bytes depend on "
+            f"the formatter's version: {fix}; or move the pin to {installed} and re-emit (`python -m derivations emit`)"
+        )
+
+
 def ruff_format(text: str) -> str:
-    """The text as ``ruff format`` writes it, independent of any configuration file."""
+    """The text as the pinned ``ruff format`` writes it, independent of any configuration file."""
+    require_pinned_ruff()
     command = [sys.executable, "-m", "ruff", "format", "--isolated", f"--line-length={WIDTH}"]
     command += ["--target-version=py310", "--stdin-filename=kernel.py", "-"]
     try:
@@ -98,7 +167,7 @@ def ruff_format(text: str) -> str:
     except OSError as exc:  # pragma: no cover - no interpreter to run
         raise RuntimeError(f"cannot run ruff to format emitted code: {exc}") from exc
     if done.returncode != 0:
-        raise RuntimeError(f"ruff format failed (is ruff installed? pip install ruff): {done.stderr.strip()}")
+        raise RuntimeError(f"ruff format failed: {done.stderr.strip()}")
     return done.stdout
 
 

@@ -24,7 +24,9 @@ import sympy as sp
 
 from derivations.core import Claim, N, chain
 from derivations.information import CE_KL_PAGE, ENTROPY_PAGE, XLogX, cross_entropy, entropy, kl_divergence
-from derivations.rules import minimum, nonnegative, simplified, sums, sums_in_range, unroll_sums
+from derivations.rules import sums, sums_in_range
+from derivations.rules_concrete import simplified, unroll_sums
+from derivations.rules_inequality import minimum, nonnegative
 from derivations.symbols import j, k, p, q, simplex, t, total
 
 #: The lemma's variable: a ratio q_j / p_j of positive probabilities.
@@ -93,12 +95,12 @@ def _lemma(size):
         GibbsTerm(ratio).doit(),
         (
             GibbsTerm(sp.S.One),
-            "g'(x) = 1 - 1/x is 0 only at x = 1 and g''(x) = 1/x^2 > 0 (g is strictly convex; g -> oo at 0+ "
-            "and at oo): the global minimum on (0, oo) is g(1)",
+            r"$g'(x) = 1 - 1/x$ is $0$ only at $x = 1$ and $g''(x) = 1/x^2 > 0$ ($g$ is strictly convex; "
+            r"$g \to \infty$ at $0^+$ and at $\infty$): the global minimum on $(0, \infty)$ is $g(1)$",
             minimum(ratio, 1),
             ">=",
         ),
-        (sp.S.Zero, "g(1) = 1 - 1 - log 1 = 0"),
+        (sp.S.Zero, r"$g(1) = 1 - 1 - \log 1 = 0$"),
         rule=simplified(),
     )
 
@@ -109,10 +111,10 @@ def _identity_steps(size, model):
     kl = total(p[j] * sp.log(p[j] / model(j)), size)
     zero = sp.Add(total(model(j), size), -total(p[j], size), evaluate=False)
     return [
-        (sp.Add(kl, zero, evaluate=False), "add sum_j q_j - sum_j p_j = 1 - 1 = 0", rule),
+        (sp.Add(kl, zero, evaluate=False), r"add $\sum_j q_j - \sum_j p_j = 1 - 1 = 0$", rule),
         (
             total(p[j] * gibbs_term(model(j) / p[j]), size),
-            "one sum: q_j = p_j (q_j/p_j) and log(p_j/q_j) = -log(q_j/p_j)",
+            r"one sum: $q_j = p_j (q_j/p_j)$ and $\log(p_j/q_j) = -\log(q_j/p_j)$",
             rule,
         ),
     ]
@@ -126,10 +128,10 @@ def _inequality(size):
     return chain(
         kl_divergence(p, q, size),
         (*_identity_steps(size, lambda i: q[i])[-1][:2], _normalised(size, p, q)),
-        (total(p[j] * GibbsTerm(q[j] / p[j]), size), "g(x) = x - 1 - log x", _unfold_g),
+        (total(p[j] * GibbsTerm(q[j] / p[j]), size), r"$g(x) = x - 1 - \log x$", _unfold_g),
         (
             sp.S.Zero,
-            "p_j > 0 and g(q_j/p_j) >= 0 (gibbs.lemma, declared to SymPy): every term is nonnegative, "
+            r"$p_j > 0$ and $g(q_j/p_j) \ge 0$ (`gibbs.lemma`, declared to SymPy): every term is nonnegative, "
             "and so is their sum",
             nonnegative,
             ">=",
@@ -144,8 +146,8 @@ def _same_minimiser(size):
         gap, own = gap.doit(), own.doit()
     return chain(
         sp.Derivative(gap, q[k]),
-        (sp.Derivative(own, q[k]), "H(p, q) - D_KL(p || q) = H(p) (ce.decomposition)"),
-        (sp.S.Zero, "H(p) does not depend on q: the two objectives differ by a constant in q"),
+        (sp.Derivative(own, q[k]), r"$H(p, q) - D_{\mathrm{KL}}(p \,\|\, q) = H(p)$ (`ce.decomposition`)"),
+        (sp.S.Zero, r"$H(p)$ does not depend on $q$: the two objectives differ by a constant in $q$"),
         rule=sums() if size is N else simplified(),
         indices=(k,),
     )
@@ -158,10 +160,13 @@ def _one_hot(size):
         out(total(XLogX(delta) - delta * sp.log(q[j]), size)),
         (
             out(sp.Add(total(XLogX(delta), size), -total(delta * sp.log(q[j]), size), evaluate=False)),
-            "linearity: D_KL(e_t || q) = -H(e_t) + H(e_t, q)",
+            r"linearity: $D_{\mathrm{KL}}(e_t \,\|\, q) = -H(e_t) + H(e_t, q)$",
         ),
-        (out(-total(delta * sp.log(q[j]), size)), "H(e_t) = 0: 1 log 1 = 0 and 0 log 0 = 0 (entropy.certain_event)"),
-        (-sp.log(q[t]), "only the j = t term of H(e_t, q) survives"),
+        (
+            out(-total(delta * sp.log(q[j]), size)),
+            r"$H(e_t) = 0$: $1 \log 1 = 0$ and $0 \log 0 = 0$ (`entropy.certain_event`)",
+        ),
+        (-sp.log(q[t]), r"only the $j = t$ term of $H(e_t, q)$ survives"),
         rule=sums_in_range(N, t) if size is N else simplified(),
         indices=(t,),
     )
@@ -173,18 +178,20 @@ def _upper_bound(size):
         entropy(p, size),
         (
             sp.log(size) - total(p[j] * sp.log(p[j] / uniform), size),
-            "log(p_j / (1/n)) = log p_j + log n and sum_j p_j = 1: H(p) = log n - D_KL(p || u)",
+            r"$\log(p_j / (1/n)) = \log p_j + \log n$ and $\sum_j p_j = 1$: "
+            r"$H(p) = \log n - D_{\mathrm{KL}}(p \,\|\, u)$",
             _normalised(size, p),
         ),
         (
             sp.log(size) - _identity_steps(size, lambda i: uniform)[-1][0],
-            "Gibbs' identity with q = u (gibbs.identity)",
+            r"Gibbs' identity with $q = u$ (`gibbs.identity`)",
             _normalised(size, p),
         ),
-        (sp.log(size) - total(p[j] * GibbsTerm(uniform / p[j]), size), "g(x) = x - 1 - log x", _unfold_g),
+        (sp.log(size) - total(p[j] * GibbsTerm(uniform / p[j]), size), r"$g(x) = x - 1 - \log x$", _unfold_g),
         (
             sp.log(size),
-            "every p_j g(1/(n p_j)) >= 0 (gibbs.lemma, declared): D_KL(p || u) >= 0, with equality at p = u",
+            r"every $p_j \, g(1/(n p_j)) \ge 0$ (`gibbs.lemma`, declared): "
+            r"$D_{\mathrm{KL}}(p \,\|\, u) \ge 0$, with equality at $p = u$",
             _at_most,
             "<=",
         ),
@@ -204,7 +211,7 @@ def _nothing(size, rng):
     return {}
 
 
-_PQ = ("p and q are probability vectors: every entry > 0, sum_j p_j = sum_j q_j = 1",)
+_PQ = (r"$p$ and $q$ are probability vectors: every entry $> 0$, $\sum_j p_j = \sum_j q_j = 1$",)
 _PQ_SYMPY = ("p[j] positive", "q[j] positive", "Sum(p[j], (j, 1, n)) = 1", "Sum(q[j], (j, 1, n)) = 1")
 
 
@@ -212,7 +219,7 @@ def claims() -> list[Claim]:
     return [
         Claim(
             "gibbs.lemma", "Gibbs' lemma: x - 1 - log x >= 0 for x > 0, with equality only at x = 1", _lemma,
-            ("x > 0",), ("x positive",), lambda size, rng: {ratio: sp.Rational(int(rng.integers(1, 10**6)), 10**5)},
+            (r"$x > 0$",), ("x positive",), lambda size, rng: {ratio: sp.Rational(int(rng.integers(1, 10**6)), 10**5)},
             concrete=(), page=CE_KL_PAGE,
         ),
         Claim(
@@ -225,17 +232,17 @@ def claims() -> list[Claim]:
         ),
         Claim(
             "gibbs.same_minimiser", "Over q, minimising H(p, q) is minimising D_KL(p || q)", _same_minimiser,
-            ("p and q have positive entries", "k is any class, 1 <= k <= n"),
+            (r"$p$ and $q$ have positive entries", r"$k$ is any class, $1 \le k \le n$"),
             ("p[j] positive", "q[j] positive", "k integer, 1 <= k <= n"), _two_distributions, page=CE_KL_PAGE,
         ),
         Claim(
             "gibbs.one_hot", "For a one-hot p = e_t: H(p) = 0 and H(p, q) = D_KL(p || q) = -log q_t", _one_hot,
-            ("p = e_t: p_t = 1, p_j = 0 for j != t (0 log 0 = 0, the limit)", "q has positive entries"),
+            (r"$p = e_t$: $p_t = 1$, $p_j = 0$ for $j \ne t$ ($0 \log 0 = 0$, the limit)", r"$q$ has positive entries"),
             ("q[j] positive", "t integer, 1 <= t <= n"), lambda size, rng: simplex(q, size, rng), page=CE_KL_PAGE,
         ),
         Claim(
             "entropy.upper_bound", "Entropy is at most log n, the uniform distribution's", _upper_bound,
-            ("p is a probability vector: every p_j > 0, sum_j p_j = 1",),
+            (r"$p$ is a probability vector: every $p_j > 0$, $\sum_j p_j = 1$",),
             ("p[j] positive", "Sum(p[j], (j, 1, n)) = 1", "n positive integer"), _distribution,
             declared=(DECLARED_TERM,), page=ENTROPY_PAGE,
         ),

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
-from derivations import rules
+from derivations import rules_concrete, rules_inequality
 from derivations.core import Claim, chain
 from derivations.kernel_forms import PW, G, Kernel, W, Y, first
 from derivations.kernel_forms import Z as Z_
@@ -75,10 +75,10 @@ def textbook_loss(pos_weight=PW) -> sp.Expr:
 def _compare(a, b):
     """a - b = 0 with log1p written as log(1 + x) and logs expanded (their arguments are positive)."""
     rest = (a - b).replace(lambda e: isinstance(e, log1p), lambda e: sp.log(1 + e.args[0]))
-    return rules._zero(sp.expand_log(rest, force=True))
+    return rules_concrete._zero(sp.expand_log(rest, force=True))
 
 
-_BRANCHWISE = rules.branchwise(z, _compare)
+_BRANCHWISE = rules_inequality.branchwise(z, _compare)
 _LOGS = "log sigmoid(z) = -softplus(-z), log(1 - sigmoid(z)) = -z - softplus(-z)"
 _SPLIT = "softplus(-z) = max(-z, 0) + log1p(exp(-|z|)) (kernel.softplus), per sign of z"
 

@@ -3,6 +3,8 @@
     d = sum_j exp(z_j - m) in [1, C],      lse = m + log d,      softmax_k = exp(z_k - m) / d
     loss = w_t ((m - z_t) + log d)                 (gather z_t: never multiply by a one-hot)
     dloss/dz_k = (g w_t / d) exp(z_k - m) - g w_t [k = t]   (the one-hot enters only at k = t)
+    exp(z_k - m) = 2^u_k,  u_k = (z_k - m) / ln 2 <= 0        (exp2 is the fast exponential on CPU)
+    sum_j w_j (lse - z_j) = (sum_j w_j) log d - ln 2 sum_j w_j u_j   (two nonnegative terms)
 
 Every expression is proved equal to its textbook form (log-softmax, torch's label smoothing and
 probability targets) with the row log-sum-exp LSE(z) kept opaque; ``kernel.lse`` ties it to m and d.
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations import rules
+from derivations import rules, rules_concrete
 from derivations.core import Claim
 from derivations.kernel_forms import (
     EPS,
@@ -20,6 +22,7 @@ from derivations.kernel_forms import (
     NUM_CLASSES,
     SMOOTH,
     SW,
+    SWU,
     SWY,
     WT,
     XT,
@@ -27,9 +30,12 @@ from derivations.kernel_forms import (
     A,
     B,
     D,
+    E,
+    Exp2,
     G,
     Kernel,
     M,
+    U,
     W,
     Y,
     Z,
@@ -48,22 +54,25 @@ ell = sp.IndexedBase("ell", real=True)  # nll_loss input: log-probabilities
 def forms() -> dict[str, sp.Expr]:
     """name -> stable expression (the emitted math)."""
     stat = first(M - Z) + sp.log(D)  # lse - z_k = (m - z_k) + log d, both terms >= 0
+    shift = (Z - M) / sp.log(2)  # u_k = (z_k - m) / ln 2 <= 0: exp(z_k - m) = 2^u_k
     return {
-        "shifted_exp": sp.exp(Z - M),
+        "base2_shift": shift,
+        "base2_exp": Exp2(U),
+        "shifted_exp": Exp2(shift),
         "lse": M + sp.log(D),
-        "probs": sp.exp(Z - M) / D,
+        "probs": Exp2(shift) / D,
         "ce_index_loss": WT * (first(M - ZT) + sp.log(D)),
-        "ce_smooth_term": W * stat,
+        "ce_smooth_row": SW * sp.log(D) - sp.log(2) * SWU,
         "ce_smoothed_loss": (1 - EPS) * NLL + EPS * SMOOTH / NUM_CLASSES,
         "ce_grad_coef": G * ((1 - EPS) * WT + EPS * SW / NUM_CLASSES) / D,
-        "ce_grad_dense": A * sp.exp(Z - M),
+        "ce_grad_dense": A * E,
         "ce_grad_smooth_coef": G * EPS / NUM_CLASSES,
-        "ce_grad_dense_smooth": A * sp.exp(Z - M) - B * W,
+        "ce_grad_dense_smooth": A * E - B * W,
         "ce_grad_at_target": -G * (1 - EPS) * WT,
         "smoothed_target": (1 - EPS) * Y + EPS / NUM_CLASSES,
         "ce_prob_term": W * Y * stat,
         "ce_prob_coef": G * SWY / D,
-        "ce_prob_grad": A * sp.exp(Z - M) - G * W * Y,
+        "ce_prob_grad": A * E - G * W * Y,
         "ce_prob_target_grad": G * (1 - EPS) * W * stat,
         "ce_prob_weight_grad": G * Y * stat,
         "nll_loss_term": -WT * XT,
@@ -71,22 +80,24 @@ def forms() -> dict[str, sp.Expr]:
     }
 
 
-_TABLE = (  # name, arguments, claim, summary
-    ("shifted_exp", (Z, M), "kernel.lse", "Shifted exponential exp(z - m) <= 1; its row sum is d."),
+_TABLE = (  # name, arguments, claim, summary[, block argument of the in-place twin]
+    ("base2_shift", (Z, M), "kernel.exp2", "Base-2 shifted logit u = (z - m) / ln 2 <= 0.", Z),
+    ("base2_exp", (U,), "kernel.exp2", "2^u = exp(z - m) in (0, 1]; its row sum is d.", U),
+    ("shifted_exp", (Z, M), "kernel.lse", "Shifted exponential exp(z - m) = 2^((z - m) / ln 2) <= 1.", Z),
     ("lse", (M, D), "kernel.lse", "Row log-sum-exp lse = m + log d."),
     ("probs", (Z, M, D), "kernel.probs", "Softmax exp(z - m) / d."),
     ("ce_index_loss", (ZT, WT, M, D), "kernel.ce_index_loss", "Index-target loss w_t ((m - z_t) + log d)."),
-    ("ce_smooth_term", (Z, W, M, D), "kernel.ce_smooth_term", "Smoothing term w_k (lse - z_k); summed per row."),
+    ("ce_smooth_row", (SW, D, SWU), "kernel.ce_smooth_term", "Smoothing term sum_j w_j (lse - z_j) of a row."),
     ("ce_smoothed_loss", (NLL, SMOOTH, EPS, NUM_CLASSES), "kernel.ce_label_smoothing", "Label-smoothed row loss."),
     ("ce_grad_coef", (G, WT, SW, EPS, NUM_CLASSES, D), "kernel.ce_smoothed_grad", "Row coefficient of exp(z - m)."),
-    ("ce_grad_dense", (Z, M, A), "kernel.ce_index_grad", "Index-target gradient away from the target."),
+    ("ce_grad_dense", (E, A), "kernel.ce_index_grad", "Index-target gradient away from the target.", E),
     ("ce_grad_smooth_coef", (G, EPS, NUM_CLASSES), "kernel.ce_smoothed_grad", "Row coefficient of w_k."),
-    ("ce_grad_dense_smooth", (Z, W, M, A, B), "kernel.ce_smoothed_grad", "Label-smoothed gradient, dense part."),
+    ("ce_grad_dense_smooth", (E, W, A, B), "kernel.ce_smoothed_grad", "Label-smoothed gradient, dense part.", E),
     ("ce_grad_at_target", (G, WT, EPS), "kernel.ce_smoothed_grad", "Added at the target class only."),
     ("smoothed_target", (Y, EPS, NUM_CLASSES), "kernel.smoothed_target", "(1 - eps) y + eps / C."),
     ("ce_prob_term", (Z, Y, W, M, D), "kernel.ce_prob_loss", "Probability-target term; summed per row."),
     ("ce_prob_coef", (G, SWY, D), "kernel.ce_prob_grad", "Row coefficient g sum(w y) / d."),
-    ("ce_prob_grad", (Z, Y, W, M, A, G), "kernel.ce_prob_grad", "Probability-target gradient."),
+    ("ce_prob_grad", (E, Y, W, A, G), "kernel.ce_prob_grad", "Probability-target gradient.", E),
     ("ce_prob_target_grad", (Z, W, M, D, EPS, G), "kernel.ce_prob_target_grad", "Gradient w.r.t. the target."),
     ("ce_prob_weight_grad", (Z, Y, M, D, G), "kernel.ce_prob_weight_grad", "Gradient w.r.t. w_k; summed over rows."),
     ("nll_loss_term", (XT, WT), "kernel.nll_loss", "NLL of a log-probability: -w_t x_t."),
@@ -96,18 +107,28 @@ _TABLE = (  # name, arguments, claim, summary
 
 def kernels() -> list[Kernel]:
     f = forms()
-    return [Kernel(name, f[name], args, claim, summary) for name, args, claim, summary in _TABLE]
+    table = []
+    for name, args, claim, summary, *into in _TABLE:
+        table.append(Kernel(name, f[name], args, claim, summary, into=into[0] if into else None))
+    return table
 
 
 def _d(n) -> sp.Expr:
     return sp.exp(LSE(z_, n) - M)  # d = exp(LSE - m), by kernel.lse
 
 
-def bind(expr: sp.Expr, n, index=k) -> sp.Expr:
-    """Each kernel argument replaced by what it stands for, at class ``index`` of a row of n classes."""
+def bind(expr: sp.Expr, n, index=k, base2: bool = False) -> sp.Expr:
+    """Each kernel argument replaced by what it stands for, at class ``index`` of a row of n classes.
+
+    2^x is then written exp(x ln 2), its definition (kernel.exp2), unless ``base2`` keeps it.
+    """
     values = {Z: z_[index], W: w_[index], Y: y_[index], ZT: z_[t], WT: w_[t], D: _d(n), EPS: eps, NUM_CLASSES: n}
     values[SW] = total(w_[j], n)
-    return substitute(expr, values)
+    values[U] = (z_[index] - M) / sp.log(2)  # u_k = (z_k - m) / ln 2
+    values[E] = sp.exp(z_[index] - M)  # e_k = exp(z_k - m), computed as 2^u_k
+    values[SWU] = total(w_[j] * (z_[j] - M), n) / sp.log(2)  # sum_j w_j u_j
+    bound = substitute(expr, values)
+    return bound if base2 else bound.replace(Exp2, lambda x: sp.exp(x * sp.log(2)))
 
 
 def row_sum(expr: sp.Expr, n) -> sp.Expr:
@@ -127,7 +148,7 @@ def _lse_form(n, target=None):
 def _rule(n, *given, explicit_lse=False):
     if isinstance(n, sp.Symbol):
         return rules.sums(*given, explicit_lse=explicit_lse)
-    return rules.simplified(explicit_lse=explicit_lse)
+    return rules_concrete.simplified(explicit_lse=explicit_lse)
 
 
 def _derivative(n, *indices):
@@ -148,7 +169,7 @@ def _derivative(n, *indices):
         rest = rules.linearize(rest).replace(picks, lambda e: e.doit())
         rest = rules.in_range(rest, n, *indices)
         rest = rules.linearize(sp.expand_log(rules.linearize(rest)))
-        return rules.in_range(rules._zero(rest), n, *indices)
+        return rules.in_range(rules_concrete._zero(rest), n, *indices)
 
     return rule
 

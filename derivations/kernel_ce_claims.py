@@ -1,5 +1,6 @@
 """Claims: each softmax cross-entropy kernel expression equals its textbook form.
 
+    exp(z_k - m) = 2^u_k with u_k = (z_k - m) / ln 2                 (kernel.exp2)
     log sum_j exp(z_j) = m + log d                                   (kernel.lse)
     -w_t log softmax_t(z) = w_t ((m - z_t) + log d)                  (kernel.ce_index_loss)
     g d/dz_k [w_t (LSE - z_t)] = (g w_t / d) exp(z_k - m) - g w_t [k = t]   (kernel.ce_index_grad)
@@ -13,14 +14,29 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations import rules
+from derivations import rules, rules_concrete
 from derivations.core import chain
 from derivations.kernel_ce import _claim, _derivative, _lse_form, _rule, _sample_simplex, bind, ell, forms, row_sum
-from derivations.kernel_forms import EPS, NLL, SMOOTH, SWY, XT, A, B, D, G
+from derivations.kernel_forms import EPS, NLL, SMOOTH, SWY, XT, A, B, D, G, M, U
 from derivations.symbols import LSE, eps, j, k, lse_explicit, softmax, t, total, w, y, z
 
 _LOG_SOFTMAX = "-log softmax_j(z) = LSE(z) - z_j (softmax.log_softmax)"
 _STABLE = "LSE = m + log d with d = sum_j exp(z_j - m) (kernel.lse); emitted form"
+
+
+def _exp2(n):
+    f = forms()
+    base2 = f["base2_exp"].xreplace({U: f["base2_shift"]})  # 2^((z - m) / ln 2), as the kernels evaluate it
+    return chain(
+        sp.exp(z[k] - M),
+        (bind(base2, n, base2=True), "2^x = exp(x ln 2), with x = (z_k - m) / ln 2", _definition_of_exp2),
+        rule=_definition_of_exp2,
+        indices=(k,),
+    )
+
+
+def _definition_of_exp2(a, b):
+    return sp.simplify((a - b).rewrite(sp.exp))
 
 
 def _lse(n):
@@ -72,7 +88,10 @@ def _smooth_term(n):
     return chain(
         -total(w[j] * sp.log(softmax(z, j, n)), n),
         (smooth, _LOG_SOFTMAX, _rule(n, explicit_lse=True)),
-        (row_sum(forms()["ce_smooth_term"], n), _STABLE + "; summed per row by the wrapper"),
+        (
+            bind(forms()["ce_smooth_row"], n),
+            _STABLE + "; sum_j w_j (m - z_j) = -ln 2 sum_j w_j u_j, a weighted row sum of the kernels' u",
+        ),
         rule=_rule(n),
     )
 
@@ -81,7 +100,7 @@ def _label_smoothing(n):
     f = forms()
     index, smooth, _ = _lse_form(n)
     emitted = bind(f["ce_smoothed_loss"].xreplace({NLL: f["ce_index_loss"]}), n)
-    emitted = emitted.xreplace({SMOOTH: row_sum(f["ce_smooth_term"], n)})
+    emitted = emitted.xreplace({SMOOTH: bind(f["ce_smooth_row"], n)})
     return chain(
         -(1 - eps) * w[t] * sp.log(softmax(z, t, n)) - eps / n * total(w[j] * sp.log(softmax(z, j, n)), n),
         (
@@ -140,7 +159,7 @@ def _smoothed_target(n):
 def _given_simplex(n):
     if isinstance(n, sp.Symbol):
         return rules.sums((total(y[j], n), 1))
-    return rules.simplified((y[n], 1 - sum(y[i] for i in range(1, n))))
+    return rules_concrete.simplified((y[n], 1 - sum(y[i] for i in range(1, n))))
 
 
 def _prob_loss(n):
@@ -221,6 +240,7 @@ def _nll_grad(n):
 def claims():
     simplex_y = ("sum_j y_j = 1",)
     return [
+        _claim("kernel.exp2", "Base-2 exponential: exp(z_k - m) = 2^((z_k - m) / ln 2)", _exp2, concrete=(2,)),
         _claim("kernel.lse", "Row log-sum-exp: lse = m + log d", _lse, concrete=tuple(range(2, 9))),
         _claim("kernel.probs", "Softmax in kernel form: exp(z_k - m) / d", _probs),
         _claim("kernel.ce_index_loss", "Index-target loss in kernel form", _index_loss),

@@ -6,9 +6,14 @@ Each one is proved equal to its textbook form by a claim ``kernel.<name>`` (page
 
     lse = m + log d,        softmax_k = exp(z_k - m) / d,        loss = w_t ((m - z_t) + log d)
 
-Before emission every ``exp(a)`` is checked for overflow: with every logit of the row written as
-``m - delta`` (delta >= 0, m the row max), ``d = 1 + delta`` and a log-probability as ``-delta``, SymPy
-must show ``a <= 0`` (``a.is_nonpositive``); emission refuses any other form.
+Before emission every ``exp(a)`` and ``2^a`` is checked for overflow: with every logit of the row
+written as ``m - delta`` (delta >= 0, m the row max), ``d = 1 + delta`` and a log-probability as
+``-delta``, SymPy must show ``a <= 0`` (``a.is_nonpositive``); emission refuses any other form.
+
+The softmax cross-entropy kernels evaluate exp(z - m) as 2^u with u = (z - m) / ln 2 (``Exp2``,
+claim ``kernel.exp2``): on CPU, torch.exp2 is about 4x faster than torch.exp, numpy.exp2 about 2x.
+A kernel with a block argument (``Kernel.into``) is also emitted as ``<name>_into(out, ...)``, which
+writes the same expression into a preallocated ``out`` through in-place operations.
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ X = sp.Symbol("x", real=True)  # kl_div input, a log-probability log q
 P = sp.Symbol("p", nonnegative=True)  # a probability (may be 0)
 Q = sp.Symbol("q", nonnegative=True)  # a model probability (may be 0)
 LP = sp.Symbol("lp", real=True)  # a log-probability target (kl_div log_target)
+U = sp.Symbol("u", nonpositive=True)  # a base-2 shifted logit u_k = (z_k - m) / ln 2 <= 0
+E = sp.Symbol("e", positive=True)  # a shifted exponential e_k = exp(z_k - m) = 2^u_k, in (0, 1]
+SWU = sp.Symbol("swu", real=True)  # sum_j w_j u_j of the row (a weighted row sum of u)
 
 
 class XLogY(sp.Function):
@@ -67,6 +75,26 @@ class XLogY(sp.Function):
         x, y = (printer._print(a) for a in self.args)
         tex = rf"\operatorname{{xlogy}}\left({x}, {y}\right)"
         return tex if exp is None else rf"{tex}^{{{exp}}}"
+
+
+class Exp2(sp.Function):
+    """2^x (numpy.exp2 / torch.exp2), defined as exp(x ln 2): ``rewrite(sp.exp)`` gives that form."""
+
+    @classmethod
+    def eval(cls, x):
+        if x.is_number:
+            return sp.Integer(2) ** x
+        return None
+
+    def fdiff(self, argindex=1):
+        return sp.log(2) * self
+
+    def _eval_rewrite_as_exp(self, x, **kwargs):
+        return sp.exp(x * sp.log(2))
+
+    def _latex(self, printer, exp=None):
+        tex = rf"2^{{{printer._print(self.args[0])}}}"
+        return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
 
 
 def first(expr: sp.Expr) -> sp.Expr:
@@ -101,6 +129,7 @@ class Kernel:
     summary: str
     family: str = ""
     source: str = ""
+    into: sp.Symbol | None = None  # a block argument: the result has its shape; also emit <name>_into(out, ...)
 
 
 class OverflowRisk(ValueError):
@@ -109,14 +138,14 @@ class OverflowRisk(ValueError):
 
 def bounds() -> dict[sp.Symbol, sp.Expr]:
     """Worst cases for the overflow check: each logit is m - delta, d = 1 + delta, log-probs are -delta."""
-    delta = [sp.Symbol(f"delta_{i}", nonnegative=True) for i in range(4)]
-    return {Z: M - delta[0], ZT: M - delta[1], D: 1 + delta[2], LP: -delta[3]}
+    delta = [sp.Symbol(f"delta_{i}", nonnegative=True) for i in range(5)]
+    return {Z: M - delta[0], ZT: M - delta[1], D: 1 + delta[2], LP: -delta[3], U: -delta[4]}
 
 
 def require_overflow_free(name: str, expr: sp.Expr) -> None:
-    """Raise OverflowRisk unless every exp(a) in ``expr`` has a provably non-positive argument."""
+    """Raise OverflowRisk unless every exp(a) and 2^a in ``expr`` has a provably non-positive argument."""
     worst = bounds()
-    for power in sorted(expr.atoms(sp.exp), key=sp.default_sort_key):
+    for power in sorted(expr.atoms(sp.exp, Exp2), key=sp.default_sort_key):
         argument = power.args[0].doit().xreplace(worst)
         if argument.is_nonpositive is not True:
             raise OverflowRisk(

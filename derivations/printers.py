@@ -7,6 +7,10 @@ anything else they cannot print as elementwise array code:
 - log1p: torch.log1p (missing from TorchPrinter);
 - xlogy: torch.xlogy; NumPy has none, so a helper ``_xlogy`` is emitted into the module that uses it;
 - Pow: only 1/x and small positive integer powers (NumPyPrinter writes x**(-1.0), TorchPrinter torch.pow);
+- Exp2 (2^x): numpy.exp2 / torch.exp2;
+- irrational constants (1/log(2)): a float literal, so that they stay weakly typed (numpy.log(2) would be a
+  float64 scalar that turns a float32 array into float64; torch.log(2) is a TypeError) and a constant
+  factor is a multiplication (1.4426950408889634*(z - m)), not a division;
 - KroneckerDelta, Piecewise, sums and indexed objects are refused: kernels gather, never build a one-hot.
 """
 
@@ -28,6 +32,16 @@ def grouped(printer, expr: sp.UnevaluatedExpr) -> str:
     SymPy's Add printer strips that minus as the term's sign, printing a + (-y + s) as a - (y + s)."""
     text = printer._print(expr.args[0])
     return f"({text})" if text.startswith("-") else text
+
+
+def constant(expr: sp.Expr) -> bool:
+    """A real number that SymPy keeps symbolic (log(2), 1/log(2)): printed as a float literal."""
+    return bool(expr.is_number) and not expr.is_Rational and bool(expr.is_extended_real) and bool(expr.is_finite)
+
+
+def literal(expr: sp.Expr) -> str:
+    """The shortest float literal that round-trips the double nearest to ``expr``."""
+    return repr(float(expr))
 
 
 class _Strict:
@@ -55,6 +69,21 @@ class _Strict:
 
     def _print_UnevaluatedExpr(self, expr):
         return grouped(self, expr)
+
+    def _print(self, expr, **kwargs):
+        if isinstance(expr, sp.Expr) and constant(expr):
+            return literal(expr)
+        return super()._print(expr, **kwargs)
+
+    def _print_Mul(self, expr):
+        number, rest = expr.as_independent(*expr.free_symbols, as_Add=False)
+        if constant(number) and rest != 1:  # c * x with c irrational: the literal times the rest
+            sign = "-" if number.is_negative else ""
+            return f"{sign}{literal(abs(number))}*{self.parenthesize(rest, PRECEDENCE['Mul'])}"
+        return super()._print_Mul(expr)
+
+    def _print_Exp2(self, expr):
+        return f"{self._module_format(self._module + '.exp2')}({self._print(expr.args[0])})"
 
     def _print_Pow(self, expr, rational=False):
         base, power = expr.args

@@ -8,12 +8,15 @@ from derivations.core import Claim
 
 #: Topic modules, in reading order (the order of the verification table and of the site).
 MODULES = (
+    "entropy",
     "information",
     "gibbs",
     "softmax",
     "cross_entropy",
     "ce_gradient",
     "ce_weights",
+    "label_smoothing",
+    "ce_reduction",
     "binary",
     "kernel_forms",
 )

@@ -19,7 +19,7 @@ from derivations.rules import scoped
 from derivations.symbols import LSE, c, i, j, k, lse_explicit, m, reals, scalar, softmax, total, z
 
 PAGE = "softmax.md"
-REAL_LOGITS = ("the logits z_1..z_n are real", "the class index k lies in 1..n")
+REAL_LOGITS = (r"the logits $z_1, \dots, z_n$ are real", r"the class index $k$ lies in $\{1, \dots, n\}$")
 SYMPY_REAL_LOGITS = ("z = IndexedBase('z', real=True)", "k: integer, positive; Q.le(k, n) asserted by refine")
 
 
@@ -38,9 +38,9 @@ def shift_invariance(size) -> Derivation:
         sp.exp(z[k] + c) / total(sp.exp(z[j] + c), size),
         (
             frac(sp.exp(c) * sp.exp(z[k]), sp.exp(c) * Z),
-            "e^{a + b} = e^a e^b, and the common factor e^c comes out of the sum",
+            r"$e^{a + b} = e^a e^b$, and the common factor $e^c$ comes out of the sum",
         ),
-        (softmax(z, k, size), "e^c > 0 cancels: adding c to every logit leaves the softmax unchanged"),
+        (softmax(z, k, size), r"$e^c > 0$ cancels: adding $c$ to every logit leaves the softmax unchanged"),
         rule=scoped(size, k, explicit_lse=False),
         indices=(k,),
     )
@@ -49,9 +49,9 @@ def shift_invariance(size) -> Derivation:
 def lse_shift(size) -> Derivation:
     return chain(
         sp.log(total(sp.exp(z[j] + c), size)),
-        (sp.log(sp.exp(c) * total(sp.exp(z[j]), size)), "e^{z_j + c} = e^c e^{z_j}; e^c comes out of the sum"),
-        (c + lse_explicit(z, size), "log(ab) = log a + log b and log e^c = c (real c)"),
-        (LSE(z, size) + c, "log sum_j e^{z_j} is the row log-sum-exp LSE(z)"),
+        (sp.log(sp.exp(c) * total(sp.exp(z[j]), size)), r"$e^{z_j + c} = e^c e^{z_j}$; $e^c$ comes out of the sum"),
+        (c + lse_explicit(z, size), r"$\log(ab) = \log a + \log b$ and $\log e^c = c$ (real $c$)"),
+        (LSE(z, size) + c, r"$\log \sum_j e^{z_j}$ is the row log-sum-exp $\operatorname{LSE}(z)$"),
         rule=scoped(size, explicit_lse=True),
     )
 
@@ -59,8 +59,8 @@ def lse_shift(size) -> Derivation:
 def log_softmax(size) -> Derivation:
     return chain(
         sp.log(softmax(z, k, size)),
-        (sp.log(sp.exp(z[k])) - lse_explicit(z, size), "log(a / b) = log a - log b for a, b > 0"),
-        (z[k] - LSE(z, size), "log e^{z_k} = z_k for real z_k; log sum_j e^{z_j} = LSE(z)"),
+        (sp.log(sp.exp(z[k])) - lse_explicit(z, size), r"$\log(a / b) = \log a - \log b$ for $a, b > 0$"),
+        (z[k] - LSE(z, size), r"$\log e^{z_k} = z_k$ for real $z_k$; $\log \sum_j e^{z_j} = \operatorname{LSE}(z)$"),
         rule=scoped(size, k, explicit_lse=True),
         indices=(k,),
     )
@@ -71,9 +71,9 @@ def normalised(size) -> Derivation:
         sp.Sum(softmax(z, i, size), (i, 1, size)),
         (
             frac(sp.Sum(sp.exp(z[i]), (i, 1, size)), total(sp.exp(z[j]), size)),
-            "the denominator sum_j e^{z_j} does not depend on i: it comes out of the sum over i",
+            r"the denominator $\sum_j e^{z_j}$ does not depend on $i$: it comes out of the sum over $i$",
         ),
-        (sp.S.One, "numerator and denominator are the same sum, with the index named i or j"),
+        (sp.S.One, "numerator and denominator are the same sum, with the index named $i$ or $j$"),
         rule=scoped(size, explicit_lse=False),
     )
 
@@ -84,15 +84,21 @@ def lse_gradient(size) -> Derivation:
         sp.Derivative(LSE(z, size), z[k]),
         (
             sp.exp(z[k] - LSE(z, size)),
-            "the derivative that the opaque statistic LSE declares (SymPy differentiates LSE by it)",
+            r"the derivative that the opaque statistic $\operatorname{LSE}$ declares "
+            r"(SymPy differentiates $\operatorname{LSE}$ by it)",
             scoped(size, k, explicit_lse=False),  # LSE stays opaque here: its _eval_derivative is what runs
         ),
-        (sp.exp(z[k]) / Z, "e^{z_k - LSE(z)} = e^{z_k} / e^{LSE(z)} and e^{LSE(z)} = sum_j e^{z_j}"),
+        (
+            sp.exp(z[k]) / Z,
+            r"$e^{z_k - \operatorname{LSE}(z)} = e^{z_k} / e^{\operatorname{LSE}(z)}$ "
+            r"and $e^{\operatorname{LSE}(z)} = \sum_j e^{z_j}$",
+        ),
         (
             sp.Derivative(lse_explicit(z, size), z[k]),
-            "d/dz_k log sum_j e^{z_j} = e^{z_k} / sum_j e^{z_j}: only the term j = k depends on z_k",
+            r"$\frac{\partial}{\partial z_k} \log \sum_j e^{z_j} = e^{z_k} / \sum_j e^{z_j}$: "
+            "only the term $j = k$ depends on $z_k$",
         ),
-        (softmax(z, k, size), "which is softmax_k(z) by definition"),
+        (softmax(z, k, size), r"which is $\operatorname{softmax}_k(z)$ by definition"),
         rule=scoped(size, k, explicit_lse=True),
         indices=(k,),
     )
@@ -102,10 +108,11 @@ def max_shift(size) -> Derivation:
     return chain(
         LSE(z, size),
         (lse_explicit(z, size), "the definition of the row log-sum-exp"),
-        (sp.log(sp.exp(m) * total(sp.exp(z[j] - m), size)), "e^{z_j} = e^m e^{z_j - m} for every real m"),
+        (sp.log(sp.exp(m) * total(sp.exp(z[j] - m), size)), r"$e^{z_j} = e^m e^{z_j - m}$ for every real $m$"),
         (
             m + sp.log(total(sp.exp(z[j] - m), size)),
-            "log(e^m a) = m + log a; with m = max_j z_j every exponent z_j - m is <= 0, so nothing overflows",
+            r"$\log(e^m a) = m + \log a$; with $m = \max_j z_j$ every exponent $z_j - m$ is $\le 0$, "
+            "so nothing overflows",
         ),
         rule=scoped(size, explicit_lse=True),
     )
@@ -117,7 +124,7 @@ def claims() -> list[Claim]:
             "softmax.shift_invariance",
             "Adding a constant to every logit leaves the softmax unchanged: softmax(z + c) = softmax(z)",
             shift_invariance,
-            (*REAL_LOGITS, "c is real"),
+            (*REAL_LOGITS, r"$c$ is real"),
             (*SYMPY_REAL_LOGITS, "c = Symbol('c', real=True)"),
             _sample,
             page=PAGE,
@@ -126,7 +133,7 @@ def claims() -> list[Claim]:
             "softmax.lse_shift",
             "The log-sum-exp moves with a shift: LSE(z + c) = LSE(z) + c",
             lse_shift,
-            (REAL_LOGITS[0], "c is real"),
+            (REAL_LOGITS[0], r"$c$ is real"),
             (SYMPY_REAL_LOGITS[0], "c = Symbol('c', real=True)"),
             _sample,
             page=PAGE,
@@ -144,7 +151,7 @@ def claims() -> list[Claim]:
             "softmax.normalised",
             "The softmax is a probability vector: its entries sum to 1",
             normalised,
-            (REAL_LOGITS[0], "the classes are numbered 1..n"),
+            (REAL_LOGITS[0], r"the classes are numbered $1, \dots, n$"),
             (SYMPY_REAL_LOGITS[0], "i, j = Symbol(..., integer=True) summation indices"),
             _sample,
             page=PAGE,
@@ -153,7 +160,11 @@ def claims() -> list[Claim]:
             "softmax.lse_gradient",
             "The gradient of the log-sum-exp is the softmax: d LSE(z) / d z_k = softmax_k(z)",
             lse_gradient,
-            (*REAL_LOGITS, "LSE is the opaque statistic of symbols.LSE; its declared derivative is what is checked"),
+            (
+                *REAL_LOGITS,
+                r"$\operatorname{LSE}$ is the opaque statistic of `symbols.LSE`; "
+                "its declared derivative is what is checked",
+            ),
             (*SYMPY_REAL_LOGITS, "LSE(z, n)._eval_derivative(z[k]) = exp(z[k] - LSE(z, n))"),
             _sample,
             page=PAGE,
@@ -162,7 +173,7 @@ def claims() -> list[Claim]:
             "softmax.max_shift",
             "The stable log-sum-exp: LSE(z) = m + log sum_j e^{z_j - m} for every real m",
             max_shift,
-            (REAL_LOGITS[0], "m is real (the kernels use m = max_j z_j)"),
+            (REAL_LOGITS[0], r"$m$ is real (the kernels use $m = \max_j z_j$)"),
             (SYMPY_REAL_LOGITS[0], "m = Symbol('m', real=True)"),
             _sample,
             page=PAGE,

@@ -45,7 +45,7 @@ def export(claim) -> dict:
                 "tex": sp.latex(s.expr),
                 "rel": RELATIONS[s.rel],
                 "why": s.why,
-                # a link that rests on a declared fact (rules.declared) rather than a computation
+                # a link that rests on a declared fact (rules_inequality.declared) rather than a computation
                 "declared": getattr(s.rule, "fact", None),
             }
             for s in d.steps

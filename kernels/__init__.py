@@ -9,4 +9,16 @@ never SymPy.
 """
 
 __version__ = "0.1.0"
-__all__ = ["__version__"]
+__all__ = ["MisuseWarning", "__version__"]
+
+
+class MisuseWarning(UserWarning):
+    """A likely mistake in a cross_entropy call (probabilities passed as logits, ...), found by ``explain``.
+
+    Emitted only inside ``kernels.torch.warn_on_misuse()`` / ``kernels.numpy.warn_on_misuse()``; ``finding``
+    holds the finding (its ``code``, ``severity`` and ``message``).
+    """
+
+    def __init__(self, message: str, finding=None):
+        super().__init__(message)
+        self.finding = finding

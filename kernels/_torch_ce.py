@@ -1,10 +1,9 @@
-"""Autograd functions for softmax cross-entropy and nll_loss on (N, C, S) logits (torch backend).
+"""Autograd helpers, probability-target cross-entropy and nll_loss on (N, C, S) logits (torch backend).
 
-The math is the emitted kernels/_generated/torch_ce.py; this file slices ~1 MiB blocks, gathers the
-target logit, masks ignored positions and reduces. Forward saves the per-position statistics
-m = max_j z_j and d = sum_j exp(z_j - m) (2 N S floats; lse = m + log d) and a reference to the logits,
-which are alive anyway: never an N x C tensor of log-probabilities. Backward writes the gradient block
-by block into one preallocated buffer and adds -g (1 - eps) w_t at the target index (no one-hot).
+The math is the emitted kernels/_generated/torch_ce.py; this file slices ~1 MiB blocks, masks ignored
+positions and reduces. Forward saves the per-position statistics m = max_j z_j and
+d = sum_j exp(z_j - m) (2 N S floats; lse = m + log d) and a reference to the logits, which are alive
+anyway: never an N x C tensor of log-probabilities. Class-index targets: kernels/_torch_index.py.
 Half types (float16, bfloat16) are computed and summed in float32.
 """
 
@@ -74,66 +73,6 @@ def _weight_row(weight, acc):
     return weight.to(acc)[None, :, None] if weight is not None else 1.0  # w_j along the class dimension
 
 
-class CrossEntropyIndex(torch.autograd.Function):
-    """cross_entropy with class indices; ``safe`` (N, 1, S) holds the targets with ignored ones set to 0."""
-
-    @staticmethod
-    def forward(ctx, logits, safe, valid, weight, eps, reduction):
-        n, num_classes, s = logits.shape
-        acc = acc_dtype(logits.dtype)
-        m = torch.empty((n, 1, s), dtype=acc, device=logits.device)
-        d = torch.empty_like(m)
-        nll, smooth = torch.empty_like(m), torch.zeros_like(m)
-        wt = target_weight(safe, valid, weight, acc)
-        zt = logits.gather(1, safe).to(acc)  # the target logit, gathered
-        w_row = _weight_row(weight, acc)
-        for r, k in blocks(n, num_classes, s, torch.finfo(acc).bits // 8):
-            z = logits[r, :, k].to(acc)
-            m[r, :, k] = mb = z.amax(1, keepdim=True)  # m = max_j z_j
-            d[r, :, k] = db = _ce.shifted_exp(z, mb).sum(1, keepdim=True)  # d = sum_j exp(z_j - m)
-            nll[r, :, k] = _ce.ce_index_loss(zt[r, :, k], wt[r, :, k], mb, db)  # w_t ((m - z_t) + log d)
-            if eps > 0:  # sum_j w_j (lse - z_j)
-                smooth[r, :, k] = _ce.ce_smooth_term(z, w_row, mb, db).sum(1, keepdim=True)
-        nll = torch.where(valid, nll, _zero(nll))  # ignored positions: exactly 0, even for a nan row
-        smooth = torch.where(valid, smooth, _zero(smooth))
-        den = wt.sum()  # torch's weighted-mean denominator: sum of w_t over kept positions
-        ctx.save_for_backward(logits, safe, valid, weight, m, d, den)
-        ctx.eps, ctx.reduction = eps, reduction
-        if eps == 0:
-            return _reduce(nll, reduction, den, logits.dtype)
-        if reduction == "none":  # (1 - eps) nll + eps/C smooth at each position
-            return _ce.ce_smoothed_loss(nll, smooth, eps, num_classes).to(logits.dtype)
-        # torch reduces both terms first: with den = 0 the nll mean is 0/0 = nan whatever the smoothing term
-        parts = [_reduce(part, reduction, den, acc) for part in (nll, smooth)]
-        return _ce.ce_smoothed_loss(*parts, eps, num_classes).to(logits.dtype)
-
-    @staticmethod
-    def backward(ctx, grad_out):
-        logits, safe, valid, weight, m, d, den = ctx.saved_tensors
-        eps, (n, num_classes, s) = ctx.eps, logits.shape
-        acc = acc_dtype(logits.dtype)
-        with torch.no_grad():
-            g = _scale(grad_out, ctx.reduction, logits.shape, den, valid, acc)
-            wt = target_weight(safe, valid, weight, acc)
-            sw = weight.to(acc).sum() if weight is not None else float(num_classes)  # sum_j w_j
-            w_row = _weight_row(weight, acc)
-            grad = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device)
-            for r, k in blocks(n, num_classes, s, torch.finfo(acc).bits // 8):
-                z, gb, wtb = logits[r, :, k].to(acc), g[r, :, k], wt[r, :, k]
-                a = _ce.ce_grad_coef(gb, wtb, sw, eps, num_classes, d[r, :, k])  # g((1-eps) w_t + eps sw/C)/d
-                if eps > 0:  # a exp(z - m) - (g eps / C) w
-                    block = _ce.ce_grad_dense_smooth(
-                        z, w_row, m[r, :, k], a, _ce.ce_grad_smooth_coef(gb, eps, num_classes)
-                    )
-                else:  # a exp(z - m)
-                    block = _ce.ce_grad_dense(z, m[r, :, k], a)
-                # -g (1 - eps) w_t at k = t only: an index add, never a one-hot
-                block.scatter_add_(1, safe[r, :, k], _ce.ce_grad_at_target(gb, wtb, eps))
-                grad[r, :, k] = block
-        (grad,) = once("cross_entropy", (grad,), (logits,))
-        return grad, None, None, None, None, None
-
-
 def _smoothed(y: torch.Tensor, eps: float, num_classes: int) -> torch.Tensor:
     return _ce.smoothed_target(y, eps, num_classes) if eps > 0 else y  # (1 - eps) y + eps / C
 
@@ -174,7 +113,8 @@ class CrossEntropyProb(torch.autograd.Function):
                 z, y = logits[r, :, k].to(acc), _smoothed(target[r, :, k].to(acc), eps, num_classes)
                 gb, mb, db = g[r, :, k], m[r, :, k], d[r, :, k]
                 if need_input:  # (g sum_j w_j y_j / d) exp(z - m) - g w y
-                    gi[r, :, k] = _ce.ce_prob_grad(z, y, w_row, mb, _ce.ce_prob_coef(gb, swy[r, :, k], db), gb)
+                    e = _ce.shifted_exp(z, mb)  # exp(z - m)
+                    gi[r, :, k] = _ce.ce_prob_grad(e, y, w_row, _ce.ce_prob_coef(gb, swy[r, :, k], db), gb)
                 if need_target:  # g (1 - eps) w (lse - z)
                     gt[r, :, k] = _ce.ce_prob_target_grad(z, w_row, mb, db, eps, gb)
                 if need_weight:  # summed over rows and positions: g y (lse - z)

@@ -2,8 +2,9 @@
 
 Each loss returns a NumPy array (0-d for 'mean' / 'sum'); ``<name>_grad(..., grad_output=None)``
 returns the vector-Jacobian product with respect to ``input`` (grad_output defaults to ones of the
-loss's shape). Arguments, defaults, exception types and messages follow kernels.torch. The math comes
-from kernels/_generated/numpy_*.py; float16 is computed and summed in float32. No SciPy.
+loss's shape), and ``cross_entropy_with_grad`` both from one pass. Arguments, defaults, exception types
+and messages follow kernels.torch. The math comes from `kernels/_generated/numpy_*.py`; float16 is
+computed and summed in float32. No SciPy.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kernels import _explain_front as _explain
 from kernels import _numpy_ce as _ce
 from kernels import _validate as _v
 from kernels._generated import numpy_ce as _emitted_ce
@@ -34,14 +36,19 @@ __all__ = [
     "binary_cross_entropy_with_logits_grad",
     "cross_entropy",
     "cross_entropy_grad",
+    "cross_entropy_with_grad",
     "distribution_cross_entropy",
     "entropy",
+    "explain",
     "kl_div",
     "kl_div_grad",
     "kl_divergence",
     "nll_loss",
     "nll_loss_grad",
+    "warn_on_misuse",
 ]
+
+_WARN_ON_MISUSE = False  # set by warn_on_misuse(); cross_entropy reads it first, one global lookup
 
 
 @dataclass
@@ -125,13 +132,14 @@ def _scale(c: _Call, grad_output, acc) -> np.ndarray:
     return g if c.valid is None else np.where(c.valid, g, acc.type(0))
 
 
-def _loss(c: _Call) -> np.ndarray:
+def _loss(c: _Call, parts=None) -> np.ndarray:
+    """The loss of a validated call; ``parts``: (nll, smooth) per position when already computed."""
     acc = working_dtype(c.dtype)
     with np.errstate(all="ignore"):
         if c.kind == "prob":
             rows = _ce.prob_loss(c.logits, c.target, c.weight, c.eps, acc)
             return reduce(rows.reshape(c.shape), c.reduction, _den(c, acc), c.dtype)
-        nll, smooth = _ce.index_loss(c.logits, c.target, c.valid, c.weight, c.eps, acc)
+        nll, smooth = parts or _ce.index_loss(c.logits, c.target, c.valid, c.weight, c.eps, acc)
         if c.eps == 0:
             return reduce(nll.reshape(c.shape), c.reduction, _den(c, acc), c.dtype)
         num_classes = c.logits.shape[1]
@@ -142,8 +150,23 @@ def _loss(c: _Call) -> np.ndarray:
         return np.asarray(_emitted_ce.ce_smoothed_loss(*parts, c.eps, num_classes)).astype(c.dtype)
 
 
+def explain(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """What cross_entropy will do with these arrays, and the likely mistakes in them: kernels.torch.explain's
+    report for arrays (no autograd history: probabilities passed as logits are found from the values).
+    Never raises on bad input; raises TypeError only when an argument is not a numeric array."""
+    return _explain.from_numpy(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+def warn_on_misuse(enabled: bool = True) -> _explain.Switch:
+    """Emit explain's warnings (kernels.MisuseWarning) from every cross_entropy call, process-wide; as
+    ``with warn_on_misuse(): ...``, for the block only. Off (the default), the cost is one boolean test."""
+    return _explain.Switch(globals(), enabled)
+
+
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """torch.nn.functional.cross_entropy on arrays (index or probability targets)."""
+    if _WARN_ON_MISUSE:  # opt-in, warn_on_misuse(): explain's warnings for this call
+        _explain.warn(_explain.from_numpy(input, target, weight, ignore_index, reduction, label_smoothing, final=False))
     return _loss(_setup("cross_entropy", input, target, weight, ignore_index, reduction, label_smoothing))
 
 
@@ -160,6 +183,26 @@ def cross_entropy_grad(
         else:
             grad = _ce.index_grad(c.logits, c.target, c.valid, c.weight, c.eps, g, acc)
     return grad.astype(c.input.dtype, copy=False).reshape(c.input.shape)
+
+
+def cross_entropy_with_grad(
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0, grad_output=None
+):
+    """(cross_entropy(...), cross_entropy_grad(...)) from one pass over the logits (class indices).
+
+    The gradient is written block by block into one preallocated array while each block is in cache;
+    loss and gradient cost one exponential per element and no other N x C array. ``input`` is not
+    modified. Probability targets are accepted too (two passes there).
+    """
+    c = _setup("cross_entropy", input, target, weight, ignore_index, reduction, label_smoothing)
+    acc = working_dtype(c.dtype)
+    with np.errstate(all="ignore"):
+        g = _scale(c, grad_output, acc)
+        if c.kind == "prob":
+            parts, grad = None, _ce.prob_grad(c.logits, c.target, c.weight, c.eps, g, acc)
+        else:
+            parts, grad = _ce.index_loss_and_grad(c.logits, c.target, c.valid, c.weight, c.eps, g, acc)
+    return _loss(c, parts), grad.astype(c.input.dtype, copy=False).reshape(c.input.shape)
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):

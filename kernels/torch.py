@@ -1,10 +1,13 @@
 """PyTorch backend: a drop-in for torch.nn.functional's cross-entropy family, emitted from the derivations.
 
 Same names, arguments, defaults, results and exception types as torch.nn.functional / torch.nn
-(torch 2.13), with clearer messages. The math comes from kernels/_generated/torch_*.py; these wrappers
+(torch 2.13), with clearer messages. The math comes from `kernels/_generated/torch_*.py`; these wrappers
 validate, reshape, mask and reduce. Differences that are improvements: half-precision inputs sum in
 float32 (float16 label-smoothing mean stays finite at N = 4096, C = 10, where torch overflows to inf),
-and backward keeps only per-row statistics (m and d, 2 N floats) instead of N x C log-probabilities.
+and no N x C log-probabilities are kept: forward saves per-row statistics (m and d, 2 N floats) and,
+when a gradient will be needed, fills the gradient's own buffer with exp(z - m), which backward
+finishes in place (forward + backward peak at 1 L, one logits tensor, against torch's 3 L). The opt-in
+``cross_entropy_overwrite_logits`` writes the gradient over the logits instead (0 L; it destroys them).
 
 On CUDA, class-index targets are range-checked before any kernel runs (an IndexError, never a
 device-side assert); that check costs one device synchronisation per call, and
@@ -20,9 +23,11 @@ import warnings
 
 import torch
 
+from kernels import _explain_front as _explain
 from kernels import _validate as _v
 from kernels._generated import torch_kl as _kl
-from kernels._torch_ce import CrossEntropyIndex, CrossEntropyProb, NllLoss, acc_dtype
+from kernels._torch_ce import CrossEntropyProb, NllLoss, acc_dtype
+from kernels._torch_index import CrossEntropyIndex
 from kernels._torch_pointwise import BinaryCrossEntropyWithLogits, KLDiv
 
 __all__ = [
@@ -32,15 +37,19 @@ __all__ = [
     "NLLLoss",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "cross_entropy_overwrite_logits",
     "distribution_cross_entropy",
     "entropy",
+    "explain",
     "kl_div",
     "kl_divergence",
     "nll_loss",
     "unchecked_targets",
+    "warn_on_misuse",
 ]
 
 _UNCHECKED = contextvars.ContextVar("kernels_unchecked_targets", default=False)
+_WARN_ON_MISUSE = False  # set by warn_on_misuse(); cross_entropy reads it first, one global lookup
 _KL_MEAN_WARNING = (
     "reduction: 'mean' divides the total loss by both the batch size and the support size."
     "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
@@ -60,6 +69,32 @@ def unchecked_targets():
         yield
     finally:
         _UNCHECKED.reset(token)
+
+
+def explain(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """What cross_entropy will do with these arguments, and the likely mistakes in them; never raises on bad input.
+
+    Returns a report: how the target is read (class indices or probabilities, by torch's shape rule), the
+    class dimension and C, the positions counted and ignored, the denominator of 'mean', and ``findings``
+    (``code``, ``severity`` 'info' / 'warning' / 'error', ``message`` naming the fix): probabilities passed as
+    logits (a sigmoid / softmax in the input's autograd history, or rows that are distributions), one-hot or
+    (N, 1) or float class indices, targets out of range, every position ignored, probability targets that do
+    not sum to 1, float16 sums that overflow in torch, and every error torch raises, with its type.
+    ``print(report)`` shows it. Costs a pass over the data and one cross_entropy forward. Raises TypeError
+    only when an argument is not a tensor.
+    """
+    return _explain.from_torch(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+def warn_on_misuse(enabled: bool = True) -> _explain.Switch:
+    """Emit explain's warnings (kernels.MisuseWarning) from every cross_entropy call, process-wide.
+
+    ``warn_on_misuse()`` turns them on, ``warn_on_misuse(False)`` off; ``with warn_on_misuse(): ...`` turns
+    them on for the block and restores the previous setting after it. While on, each call costs an explain
+    pass (no final forward); errors still raise torch's exception, not a warning. Off (the default), the cost
+    is one boolean test.
+    """
+    return _explain.Switch(globals(), enabled)
 
 
 def _name(dtype: torch.dtype) -> str:
@@ -107,6 +142,8 @@ def cross_entropy(
     input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0
 ):
     """torch.nn.functional.cross_entropy: index or probability targets, weight, ignore_index, label_smoothing."""
+    if _WARN_ON_MISUSE:  # opt-in, warn_on_misuse(): explain's warnings for this call
+        _explain.warn(_explain.from_torch(input, target, weight, ignore_index, reduction, label_smoothing, final=False))
     _v.legacy("cross_entropy", size_average, reduce)
     reduction = _v.reduction(reduction)
     ignore_index = _v.ignore_index(ignore_index, "cross_entropy")
@@ -217,3 +254,4 @@ def kl_divergence(p, q, dim=-1):
 
 
 from kernels._torch_modules import BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, NLLLoss  # noqa: E402
+from kernels._torch_overwrite import cross_entropy_overwrite_logits  # noqa: E402  (opt-in: overwrites the logits)

@@ -10,8 +10,11 @@ import numpy as np
 import sympy as sp
 
 from derivations import cli, registry
-from derivations.core import Claim, N, chain, check, describe_scopes, spot_check
-from derivations.rules import declared, simplified, sums
+from derivations.core import Claim, N, chain, check, describe_scopes
+from derivations.numeric import spot_check
+from derivations.rules import sums
+from derivations.rules_concrete import simplified
+from derivations.rules_inequality import declared
 from derivations.symbols import k, p, simplex, total, z
 
 

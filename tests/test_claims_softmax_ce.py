@@ -13,11 +13,13 @@ import sympy as sp
 import torch
 import torch.nn.functional as F
 
-from derivations import ce_gradient, ce_weights, cross_entropy
+from derivations import ce_gradient, ce_reduction, ce_weights, cross_entropy, label_smoothing
 from derivations import softmax as softmax_claims
-from derivations.core import Claim, N, chain, check, spot_check
+from derivations.core import Claim, N, chain, check
+from derivations.numeric import spot_check
 from derivations.registry import claim_by_id
-from derivations.rules import declared, scoped
+from derivations.rules import scoped
+from derivations.rules_inequality import declared
 from derivations.symbols import (
     LSE,
     c,
@@ -39,14 +41,14 @@ from derivations.symbols import (
     z,
 )
 
-MODULES = (softmax_claims, cross_entropy, ce_gradient, ce_weights)
+MODULES = (softmax_claims, cross_entropy, ce_gradient, ce_weights, label_smoothing, ce_reduction)
 RTOL = 1e-10  # float64; gradient entries near 0 also get atol=1e-13
 WRONG = "planted: "
 
 
 def _sample(size, rng):
     values = {**reals(z, size, rng), **reals(w, size, rng), **simplex(y, size, rng), **scalar(eps, rng, 0, 1)}
-    return {**values, **scalar(c, rng, -3, 3), **ce_gradient.target(size, rng, values)}
+    return {**values, **scalar(c, rng, -3, 3), **ce_gradient.target(size, rng)}
 
 
 def _planted(build) -> Claim:
@@ -66,14 +68,14 @@ def gradient_s_plus_y(size):
 
 def smoothing_over_c_minus_1(size):
     """torch's smoothed loss, claimed to be CE with the target (1 - eps) e_t + eps/(C - 1)."""
-    return ce_weights.label_smoothing_target(size, uniform=eps / (size - 1))
+    return label_smoothing.label_smoothing_target(size, uniform=eps / (size - 1))
 
 
 def smoothing_gradient_over_c_minus_1(size):
     s_k, uniform = softmax(z, k, size), eps / (size - 1)
     regrouped = (1 - eps) * w[t] * (s_k - sp.KroneckerDelta(k, t)) + uniform * (sp.Sum(w[i], (i, 1, size)) * s_k - w[k])
     return chain(
-        sp.Derivative(ce_weights.smoothed_index_loss(size), z[k]),
+        sp.Derivative(label_smoothing.smoothed_index_loss(size), z[k]),
         (regrouped, WRONG + "the uniform part is eps/(C - 1)"),
         rule=scoped(size, k, t),
         indices=(k,),
@@ -195,8 +197,8 @@ def _point(size, rng):
 @pytest.mark.parametrize("smoothing", [0.0, 0.3])
 def test_index_target_with_weights_and_smoothing_matches_torch(smoothing):
     size, rng = 5, np.random.default_rng(5)
-    loss = ce_weights.label_smoothing_index(size).rhs
-    gradient = ce_weights.label_smoothing_index_gradient(size).rhs
+    loss = label_smoothing.label_smoothing_index(size).rhs
+    gradient = label_smoothing.label_smoothing_index_gradient(size).rhs
     logits, weight, values = _point(size, rng)
     for target_class in range(1, size + 1):
         point = {**values, t: target_class, eps: sp.Rational(smoothing).limit_denominator(100)}
@@ -218,26 +220,26 @@ def test_probability_target_with_weights_and_smoothing_matches_torch():
     x = logits.clone().requires_grad_(True)
     torch_loss = F.cross_entropy(x[None], target[None], weight=weight, label_smoothing=smoothing, reduction="sum")
     torch_loss.backward()
-    assert _value(ce_weights.label_smoothing_prob(size).rhs, point) == pytest.approx(torch_loss.item(), rel=RTOL)
-    gradient = ce_weights.label_smoothing_prob_gradient(size).rhs
+    assert _value(label_smoothing.label_smoothing_prob(size).rhs, point) == pytest.approx(torch_loss.item(), rel=RTOL)
+    gradient = label_smoothing.label_smoothing_prob_gradient(size).rhs
     claimed = [_value(gradient, {**point, k: a}) for a in range(1, size + 1)]
     np.testing.assert_allclose(claimed, x.grad.numpy(), rtol=RTOL, atol=1e-13)
 
 
 def test_weighted_mean_with_ignored_position_matches_torch():
-    positions, classes, smoothing, rng = 4, ce_weights.BATCH_CLASSES, 0.1, np.random.default_rng(7)
+    positions, classes, smoothing, rng = 4, ce_reduction.BATCH_CLASSES, 0.1, np.random.default_rng(7)
     logits = torch.tensor(rng.normal(0, 2, (positions, classes)), dtype=torch.float64, requires_grad=True)
     weight = torch.tensor(rng.uniform(0.2, 2.0, classes), dtype=torch.float64)
     targets = [2, 0, 1, 2]  # position 3 is ignored below
     ignored = torch.tensor([targets[0], targets[1], -100, targets[3]])
     torch_loss = F.cross_entropy(logits, ignored, weight=weight, label_smoothing=smoothing, reduction="mean")
     torch_loss.backward()
-    d = ce_weights.weighted_mean(positions)
+    d = ce_reduction.weighted_mean(positions)
     point = {eps: sp.Rational(1, 10), **{w[a + 1]: sp.Float(float(weight[a]), 30) for a in range(classes)}}
     point.update(
         {z[r + 1, a + 1]: sp.Float(float(logits.detach()[r, a]), 30) for r in range(positions) for a in range(classes)}
     )
-    for (r, t_r, v_r), target_class in zip(ce_weights.batch(positions), targets, strict=True):
+    for (r, t_r, v_r), target_class in zip(ce_reduction.batch(positions), targets, strict=True):
         point.update({t_r: target_class + 1, v_r: 0 if r == 3 else 1})
     assert _value(d.lhs[0, 0].expr, point) == pytest.approx(torch_loss.item(), rel=RTOL)
     claimed = np.array([[_value(e, point) for e in row] for row in d.rhs.tolist()])
@@ -251,6 +253,6 @@ def test_smoothing_over_c_minus_1_is_not_torch():
     logits, _, values = _point(size, rng)
     point = {**values, t: 2, eps: sp.Rational(3, 10)}
     torch_loss = F.cross_entropy(logits[None], torch.tensor([1]), label_smoothing=0.3).item()
-    right = _value(ce_weights.label_smoothing_target(size).rhs, point)
+    right = _value(label_smoothing.label_smoothing_target(size).rhs, point)
     wrong = _value(smoothing_over_c_minus_1(size).rhs, point)
     assert right == pytest.approx(torch_loss, rel=RTOL) and abs(wrong - torch_loss) > 1e-3

@@ -89,7 +89,7 @@ def test_every_file_carries_the_banner_and_every_function_its_expression_and_cla
         for node in ast.parse(text).body:
             if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
                 doc = ast.get_docstring(node)
-                assert f"generated from {sources[node.name]} " in first
+                assert f"generated from {sources[node.name.removesuffix('_into')]} " in first  # <kernel>_into too
                 assert "SymPy: " in doc, node.name
                 claim = doc.split("Claim: ")[1].split(",")[0]
                 assert claim in claims and "kernels.md" in doc, (node.name, claim)
@@ -269,3 +269,19 @@ def test_printers_raise_on_what_they_cannot_print(expr, backend):
 
     with pytest.raises(Exception, match=r"print|Unsupported|not supported"):
         PRINTERS[backend]().doprint(expr)
+
+
+def test_emission_uses_the_pinned_ruff():
+    """The emitted bytes depend on the formatter: the installed ruff is the one pyproject.toml pins."""
+    assert emit.installed_ruff() == emit.pinned_ruff()
+
+
+@pytest.mark.parametrize("installed", ["0.0.1", None], ids=["other-version", "missing"])
+def test_emission_refuses_another_ruff_and_names_the_fix(installed, monkeypatch, tmp_path, capsys):
+    root = _folder(tmp_path)
+    monkeypatch.setattr(emit, "installed_ruff", lambda: installed)
+    assert emit.main(check_only=False, root=root) == 2
+    err = capsys.readouterr().err
+    assert f"pip install ruff=={emit.pinned_ruff()}" in err
+    assert ("not installed" if installed is None else "ruff 0.0.1 is installed") in err
+    assert list(root.iterdir()) == []  # nothing written

@@ -8,13 +8,64 @@ Elementwise stable forms, each proved equal to its textbook form by the claim na
 import numpy
 
 
-def shifted_exp(z, m):
-    """Shifted exponential exp(z - m) <= 1; its row sum is d.
+def base2_shift(z, m):
+    """Base-2 shifted logit u = (z - m) / ln 2 <= 0.
 
-    SymPy: exp(-m + z)
+    SymPy: (-m + z)/log(2)
+    Claim: kernel.exp2, checked on kernels.md
+    """
+    return 1.4426950408889634 * (-m + z)
+
+
+def base2_shift_into(out, z, m):
+    """Base-2 shifted logit u = (z - m) / ln 2 <= 0. Written into ``out`` (which may be ``z``).
+
+    SymPy: (-m + z)/log(2), as base2_shift() evaluates it
+    Claim: kernel.exp2, checked on kernels.md
+    """
+    numpy.subtract(z, m, out=out)
+    numpy.multiply(out, 1.4426950408889634, out=out)
+    return out
+
+
+def base2_exp(u):
+    """2^u = exp(z - m) in (0, 1]; its row sum is d.
+
+    SymPy: Exp2(u)
+    Claim: kernel.exp2, checked on kernels.md
+    """
+    return numpy.exp2(u)
+
+
+def base2_exp_into(out, u):
+    """2^u = exp(z - m) in (0, 1]; its row sum is d. Written into ``out`` (which may be ``u``).
+
+    SymPy: Exp2(u), as base2_exp() evaluates it
+    Claim: kernel.exp2, checked on kernels.md
+    """
+    numpy.exp2(u, out=out)
+    return out
+
+
+def shifted_exp(z, m):
+    """Shifted exponential exp(z - m) = 2^((z - m) / ln 2) <= 1.
+
+    SymPy: Exp2((-m + z)/log(2))
     Claim: kernel.lse, checked on kernels.md
     """
-    return numpy.exp(-m + z)
+    return numpy.exp2(1.4426950408889634 * (-m + z))
+
+
+def shifted_exp_into(out, z, m):
+    """Shifted exponential exp(z - m) = 2^((z - m) / ln 2) <= 1. Written into ``out`` (which may be ``z``).
+
+    SymPy: Exp2((-m + z)/log(2)), as shifted_exp() evaluates it
+    Claim: kernel.lse, checked on kernels.md
+    """
+    numpy.subtract(z, m, out=out)
+    numpy.multiply(out, 1.4426950408889634, out=out)
+    numpy.exp2(out, out=out)
+    return out
 
 
 def lse(m, d):
@@ -29,10 +80,10 @@ def lse(m, d):
 def probs(z, m, d):
     """Softmax exp(z - m) / d.
 
-    SymPy: exp(-m + z)/d
+    SymPy: Exp2((-m + z)/log(2))/d
     Claim: kernel.probs, checked on kernels.md
     """
-    return numpy.exp(-m + z) / d
+    return numpy.exp2(1.4426950408889634 * (-m + z)) / d
 
 
 def ce_index_loss(zt, wt, m, d):
@@ -44,13 +95,13 @@ def ce_index_loss(zt, wt, m, d):
     return wt * (numpy.log(d) + (m - zt))
 
 
-def ce_smooth_term(z, w, m, d):
-    """Smoothing term w_k (lse - z_k); summed per row.
+def ce_smooth_row(sw, d, swu):
+    """Smoothing term sum_j w_j (lse - z_j) of a row.
 
-    SymPy: w*(log(d) + (m - z))
+    SymPy: sw*log(d) - swu*log(2)
     Claim: kernel.ce_smooth_term, checked on kernels.md
     """
-    return w * (numpy.log(d) + (m - z))
+    return sw * numpy.log(d) - 0.6931471805599453 * swu
 
 
 def ce_smoothed_loss(nll, smooth, eps, num_classes):
@@ -71,13 +122,23 @@ def ce_grad_coef(g, wt, sw, eps, num_classes, d):
     return g * (eps * sw / num_classes + wt * (1 - eps)) / d
 
 
-def ce_grad_dense(z, m, a):
+def ce_grad_dense(e, a):
     """Index-target gradient away from the target.
 
-    SymPy: a*exp(-m + z)
+    SymPy: a*e
     Claim: kernel.ce_index_grad, checked on kernels.md
     """
-    return a * numpy.exp(-m + z)
+    return a * e
+
+
+def ce_grad_dense_into(out, e, a):
+    """Index-target gradient away from the target. Written into ``out`` (which may be ``e``).
+
+    SymPy: a*e, as ce_grad_dense() evaluates it
+    Claim: kernel.ce_index_grad, checked on kernels.md
+    """
+    numpy.multiply(e, a, out=out)
+    return out
 
 
 def ce_grad_smooth_coef(g, eps, num_classes):
@@ -89,13 +150,24 @@ def ce_grad_smooth_coef(g, eps, num_classes):
     return eps * g / num_classes
 
 
-def ce_grad_dense_smooth(z, w, m, a, b):
+def ce_grad_dense_smooth(e, w, a, b):
     """Label-smoothed gradient, dense part.
 
-    SymPy: a*exp(-m + z) - b*w
+    SymPy: a*e - b*w
     Claim: kernel.ce_smoothed_grad, checked on kernels.md
     """
-    return a * numpy.exp(-m + z) - b * w
+    return a * e - b * w
+
+
+def ce_grad_dense_smooth_into(out, e, w, a, b):
+    """Label-smoothed gradient, dense part. Written into ``out`` (which may be ``e``).
+
+    SymPy: a*e - b*w, as ce_grad_dense_smooth() evaluates it
+    Claim: kernel.ce_smoothed_grad, checked on kernels.md
+    """
+    numpy.multiply(e, a, out=out)
+    numpy.subtract(out, b * w, out=out)
+    return out
 
 
 def ce_grad_at_target(g, wt, eps):
@@ -134,13 +206,24 @@ def ce_prob_coef(g, swy, d):
     return g * swy / d
 
 
-def ce_prob_grad(z, y, w, m, a, g):
+def ce_prob_grad(e, y, w, a, g):
     """Probability-target gradient.
 
-    SymPy: a*exp(-m + z) - g*w*y
+    SymPy: a*e - g*w*y
     Claim: kernel.ce_prob_grad, checked on kernels.md
     """
-    return a * numpy.exp(-m + z) - g * w * y
+    return a * e - g * w * y
+
+
+def ce_prob_grad_into(out, e, y, w, a, g):
+    """Probability-target gradient. Written into ``out`` (which may be ``e``).
+
+    SymPy: a*e - g*w*y, as ce_prob_grad() evaluates it
+    Claim: kernel.ce_prob_grad, checked on kernels.md
+    """
+    numpy.multiply(e, a, out=out)
+    numpy.subtract(out, g * w * y, out=out)
+    return out
 
 
 def ce_prob_target_grad(z, w, m, d, eps, g):

@@ -1,0 +1,216 @@
+"""Softmax cross-entropy with class indices on (N, C, S) logits (torch backend): one pass of blocks.
+
+Per block of about 1 MiB (kernels/_blocks.py), with the emitted kernels of kernels/_generated/torch_ce.py,
+each written through ``out=`` into one preallocated block:
+
+    m = max_j z_j,    u = (z - m) / ln 2 <= 0,    e = 2^u = exp(z - m),    d = sum_j e_j
+    swu = sum_j w_j u_j                          (label smoothing only: one matrix-vector product)
+    loss = w_t ((m - z_t) + log d),    smooth = (sum_j w_j) log d - ln 2 swu    (per row, after the pass)
+
+Forward keeps m and d (N S floats each; lse = m + log d) and a reference to the logits, which are alive
+anyway: never log-probabilities. When autograd will ask for the gradient, forward leaves e in the buffer
+that becomes the gradient (one exponential per element; the 1 L backward would allocate anyway), and
+backward scales it in place: a e - b w, then -g (1 - eps) w_t added at the target index (no one-hot).
+Otherwise (half types, a second backward) backward recomputes e from the saved m into the gradient.
+
+CrossEntropyOverwrite (the opt-in kernels.torch.cross_entropy_overwrite_logits) writes that gradient,
+for an upstream gradient of 1, over the logits during the same pass (one exponential per element) and
+keeps nothing else; its backward multiplies it in place by grad_output. Half types (float16, bfloat16)
+are computed in float32 through one scratch block.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from kernels._blocks import blocks
+from kernels._generated import torch_ce as _ce
+from kernels._torch_ce import _reduce, _scale, _zero, acc_dtype, once, target_weight
+
+
+def _class_dot(u: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
+    """sum_j w_j u_j over the classes of a block (rows, C, k) -> (rows, 1, k); the plain sum without weights."""
+    if w is None:
+        return u.sum(1, keepdim=True)
+    if u.shape[2] == 1:
+        return torch.mv(u[:, :, 0], w)[:, None, None]  # a matrix-vector product, not a block temporary
+    return torch.matmul(w, u)[:, None, :]
+
+
+class _Gradient:
+    """Per-position coefficients of the index-target gradient (all (N, 1, S)), for blocks of rows."""
+
+    def __init__(self, g, safe, wt, weight, eps, num_classes, acc):
+        self.g, self.safe, self.wt, self.eps, self.num_classes = g, safe, wt, eps, num_classes
+        self.sw = weight.to(acc).sum() if weight is not None else float(num_classes)  # sum_j w_j
+        ones = torch.ones((), dtype=acc, device=g.device)  # w_j = 1: a tensor, as addcmul_ takes
+        self.w_row = weight.to(acc)[None, :, None] if weight is not None else ones  # w_j along the classes
+        self.b = _ce.ce_grad_smooth_coef(g, eps, num_classes) if eps > 0 else None  # g eps / C
+        self.at = _ce.ce_grad_at_target(g, wt, eps)  # -g (1 - eps) w_t
+
+    def coef(self, d, r=slice(None), k=slice(None)):
+        """a = g ((1 - eps) w_t + eps sw / C) / d, the coefficient of exp(z - m)."""
+        return _ce.ce_grad_coef(self.g[r, :, k], self.wt[r, :, k], self.sw, self.eps, self.num_classes, d)
+
+    def write(self, out, e, a, r, k):
+        """out = a e - b w (+ at the target): the gradient of a block whose e = exp(z - m) is given."""
+        if self.b is not None:
+            _ce.ce_grad_dense_smooth_into(out, e, self.w_row, a, self.b[r, :, k])
+        else:
+            _ce.ce_grad_dense_into(out, e, a)
+        out.scatter_add_(1, self.safe[r, :, k], self.at[r, :, k])  # -g (1 - eps) w_t at k = t only
+
+
+def _scratch(scratch, shape, like, acc):
+    """A block-shaped view of one reused working buffer (the first block is the largest)."""
+    if scratch is None:
+        scratch = torch.empty(shape, dtype=acc, device=like.device)
+    return scratch, scratch[: shape[0], :, : shape[2]]
+
+
+def row_pass(logits, weight, eps, acc, overwrite: _Gradient | None = None, keep=None):
+    """m, d and (label smoothing) swu of every position, (N, 1, S) each. With ``keep`` (N x C), e = exp(z - m)
+    is left in it; with ``overwrite``, the gradient it describes is written over the logits, in the same pass."""
+    n, num_classes, s = logits.shape
+    w = weight.to(acc) if weight is not None else None
+    m = torch.empty((n, 1, s), dtype=acc, device=logits.device)
+    d = torch.empty_like(m)
+    swu = torch.empty_like(m) if eps > 0 else None
+    in_place = overwrite is not None and logits.dtype == acc
+    scratch = None
+    for r, k in blocks(n, num_classes, s, torch.finfo(acc).bits // 8):
+        block = logits[r, :, k]
+        z = block.to(acc)
+        if in_place:
+            buf = block
+        elif keep is not None:
+            buf = keep[r, :, k]
+        else:
+            scratch, buf = _scratch(scratch, z.shape, z, acc)
+        mb = z.amax(1, keepdim=True)  # m = max_j z_j
+        u = _ce.base2_shift_into(buf, z, mb)  # u = (z - m) / ln 2 <= 0
+        if swu is not None:
+            swu[r, :, k] = _class_dot(u, w)  # sum_j w_j u_j
+        e = _ce.base2_exp_into(buf, u)  # e = 2^u = exp(z - m), in (0, 1]
+        db = e.sum(1, keepdim=True)  # d = sum_j e_j
+        m[r, :, k], d[r, :, k] = mb, db
+        if overwrite is not None:
+            overwrite.write(buf, e, overwrite.coef(db, r, k), r, k)
+            if not in_place:
+                block.copy_(buf)
+    return m, d, swu
+
+
+def index_loss(zt, wt, valid, m, d, swu, weight, eps, reduction, den, dtype, num_classes):
+    """The loss from the row statistics: w_t ((m - z_t) + log d), mixed with the smoothing term."""
+    acc = d.dtype
+    nll = torch.where(valid, _ce.ce_index_loss(zt, wt, m, d), _zero(d))  # ignored: exactly 0, even for a nan row
+    if eps == 0:
+        return _reduce(nll, reduction, den, dtype)
+    sw = weight.to(acc).sum() if weight is not None else float(num_classes)  # sum_j w_j
+    smooth = torch.where(valid, _ce.ce_smooth_row(sw, d, swu), _zero(d))  # sum_j w_j (lse - z_j)
+    if reduction == "none":  # (1 - eps) nll + eps/C smooth at each position
+        return _ce.ce_smoothed_loss(nll, smooth, eps, num_classes).to(dtype)
+    # torch reduces both terms first: with den = 0 the nll mean is 0/0 = nan whatever the smoothing term
+    parts = [_reduce(part, reduction, den, acc) for part in (nll, smooth)]
+    return _ce.ce_smoothed_loss(*parts, eps, num_classes).to(dtype)
+
+
+def _setup(logits, safe, valid, weight):
+    acc = acc_dtype(logits.dtype)
+    wt = target_weight(safe, valid, weight, acc)
+    zt = logits.gather(1, safe).to(acc)  # the target logit, gathered (before any overwrite)
+    return acc, wt, zt, wt.sum()  # den: torch's weighted-mean denominator, sum of w_t over kept positions
+
+
+class CrossEntropyIndex(torch.autograd.Function):
+    """cross_entropy with class indices; ``safe`` (N, 1, S) holds the targets with ignored ones set to 0.
+
+    When autograd will ask for the gradient (float32 / float64 logits), forward writes e = exp(z - m)
+    into the buffer that becomes the gradient, and backward finishes it in place (a e - b w, then the
+    target index): one exponential per element. Otherwise, and for a second backward through the same
+    graph, backward recomputes e from the saved m.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, safe, valid, weight, eps, reduction):
+        acc, wt, zt, den = _setup(logits, safe, valid, weight)
+        gradient = ctx.needs_input_grad[0] and logits.dtype == acc
+        ctx.e_buffer = torch.empty(logits.shape, dtype=acc, device=logits.device) if gradient else None
+        m, d, swu = row_pass(logits, weight, eps, acc, keep=ctx.e_buffer)
+        ctx.save_for_backward(logits, safe, valid, weight, m, d, den)
+        ctx.eps, ctx.reduction = eps, reduction
+        return index_loss(zt, wt, valid, m, d, swu, weight, eps, reduction, den, logits.dtype, logits.shape[1])
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        logits, safe, valid, weight, m, d, den = ctx.saved_tensors
+        eps, num_classes = ctx.eps, logits.shape[1]
+        acc = acc_dtype(logits.dtype)
+        grad, ctx.e_buffer = ctx.e_buffer, None  # the buffer forward filled with e, used once
+        with torch.no_grad():
+            g = _scale(grad_out, ctx.reduction, logits.shape, den, valid, acc)
+            rows = _Gradient(g, safe, target_weight(safe, valid, weight, acc), weight, eps, num_classes, acc)
+            a = rows.coef(d)  # g ((1 - eps) w_t + eps sw / C) / d, every position at once
+            if grad is not None:  # e = exp(z - m) is in grad already: scale it in place, whole tensor
+                rows.write(grad, grad, a, slice(None), slice(None))
+            else:
+                grad = _recompute(logits, m, a, rows, acc)
+        (grad,) = once("cross_entropy", (grad,), (logits,))
+        return grad, None, None, None, None, None
+
+
+def _recompute(logits, m, a, rows: _Gradient, acc):
+    """The gradient block by block, e = exp(z - m) recomputed from the saved m straight into its block."""
+    n, num_classes, s = logits.shape
+    grad = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device)
+    scratch = None
+    for r, k in blocks(n, num_classes, s, torch.finfo(acc).bits // 8):
+        z = logits[r, :, k].to(acc)
+        out = grad[r, :, k]
+        if grad.dtype != acc:
+            scratch, out = _scratch(scratch, z.shape, z, acc)
+        e = _ce.shifted_exp_into(out, z, m[r, :, k])  # e = exp(z - m)
+        rows.write(out, e, a[r, :, k], r, k)
+        if grad.dtype != acc:
+            grad[r, :, k] = out
+    return grad
+
+
+class CrossEntropyOverwrite(torch.autograd.Function):
+    """cross_entropy with class indices whose forward writes the gradient over ``logits`` (opt-in).
+
+    ``logits`` holds d loss / d logits for grad_output = 1 after forward; backward scales it in place by
+    grad_output and returns it: no N x C buffer is allocated at all. A second backward through the same
+    graph would scale it twice, so it raises.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, safe, valid, weight, eps, reduction):
+        acc, wt, zt, den = _setup(logits, safe, valid, weight)
+        n, num_classes, s = logits.shape
+        ones = torch.ones((n, s) if reduction == "none" else (), dtype=acc, device=logits.device)
+        g = _scale(ones, reduction, logits.shape, den, valid, acc)  # the reduction's factor, 0 where ignored
+        rows = _Gradient(g, safe, wt, weight, eps, num_classes, acc)
+        m, d, swu = row_pass(logits, weight, eps, acc, overwrite=rows)
+        ctx.save_for_backward(logits)  # now the gradient; saved after the overwrite, at its new version
+        ctx.reduction, ctx.used = reduction, False
+        return index_loss(zt, wt, valid, m, d, swu, weight, eps, reduction, den, logits.dtype, num_classes)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        if ctx.used:
+            raise RuntimeError(
+                "cross_entropy_overwrite_logits: backward ran twice through one call; its gradient lives in the "
+                "logits' storage and was already scaled by the first. Call the loss again for a second backward, "
+                "or use kernels.torch.cross_entropy"
+            )
+        ctx.used = True
+        (grad,) = ctx.saved_tensors
+        with torch.no_grad():
+            if ctx.reduction == "none":  # one upstream value per position
+                grad.mul_(grad_out.reshape(grad.shape[0], 1, grad.shape[2]).to(grad.dtype))
+            elif grad_out.device.type != "cpu" or bool(grad_out != 1):  # loss.backward() passes 1: nothing to do
+                grad.mul_(grad_out.to(grad.dtype))
+        (grad,) = once("cross_entropy", (grad,), (grad_out,))
+        return grad, None, None, None, None, None

@@ -1,0 +1,92 @@
+"""The opt-in cross-entropy that writes its gradient over the logits (torch backend): the public function.
+
+The kernel is kernels/_torch_index.py (CrossEntropyOverwrite); this file validates, refuses what it can
+see would be corrupted, and documents the contract loudly. Imported at the end of kernels/torch.py.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from kernels import _validate as _v
+from kernels._torch_index import CrossEntropyOverwrite
+from kernels.torch import _classes, _index_rows, _name, _shape_output, cross_entropy
+
+
+def _saved_by_producer(input: torch.Tensor) -> str | None:
+    """The name of the op that made ``input`` (or the tensor it is a view of) and saved it for its backward."""
+    for tensor in (input, input._base):
+        fn = None if tensor is None else tensor.grad_fn
+        if fn is not None and hasattr(fn, "_saved_result"):
+            return fn.name()
+    return None
+
+
+def _refuse_what_would_break(input: torch.Tensor) -> None:
+    if isinstance(input, torch.nn.Parameter):
+        raise RuntimeError(
+            "cross_entropy_overwrite_logits would overwrite an nn.Parameter with its gradient (the model's weights "
+            "would be lost): pass logits computed from the parameters, or use kernels.torch.cross_entropy"
+        )
+    producer = _saved_by_producer(input)
+    if producer is not None:
+        raise RuntimeError(
+            f"cross_entropy_overwrite_logits: the input is the output of {producer}, which saved it for its own "
+            "backward; overwriting it would corrupt that gradient. Pass input.clone() (which costs the memory this "
+            "function saves) or use kernels.torch.cross_entropy"
+        )
+
+
+def cross_entropy_overwrite_logits(
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0
+) -> torch.Tensor:
+    """cross_entropy with class indices that OVERWRITES ``input`` WITH ITS GRADIENT (opt-in, as Liger-Kernel does).
+
+    Same arguments and result as ``cross_entropy`` with class-index targets, and the same gradient, but
+    the forward pass computes d loss / d input in the same sweep over the logits (one exponential per
+    element) and writes it *into the storage of* ``input``; backward multiplies it in place by
+    grad_output and hands it on. No N x C memory is allocated at all (peak extra about 0 L, against
+    1 L for ``cross_entropy`` and 3 L for ``torch.nn.functional.cross_entropy``), and it is the fastest
+    path here. Use it for the language-model pattern ``loss = f(model(x).view(-1, V), y); loss.backward()``
+    where nothing else reads the logits.
+
+    Warning:
+        THE LOGITS ARE DESTROYED. After the call ``input``, and every tensor sharing its storage (the
+        base tensor it is a view of, e.g. the (B, T, V) output behind ``logits.view(-1, V)``), holds the
+        gradient, not the logits. Do not read them afterwards: compute accuracy, argmax, a second loss or
+        anything else from the logits *before* this call. A leaf ``input`` (requires_grad=True, made by
+        you) ends with ``input.grad`` and ``input`` sharing one storage.
+
+    Refused with a RuntimeError, before anything is written: an ``nn.Parameter`` (the weights would be
+    lost); an input whose producing op saved it for its own backward (softmax, tanh, sigmoid, exp as the
+    last op: its gradient would be corrupted); probability targets (use ``cross_entropy``). Caught by
+    autograd at backward: any *other* op that saved the logits for its backward (say ``logits.pow(2)`` in a
+    regulariser) fails with torch's "modified by an inplace operation" error, because this call bumps the
+    logits' version counter. Not detectable: plain reads of the overwritten values without autograd.
+
+    Backward may run once per call (a second backward through the same graph would scale the gradient
+    twice, so it raises); double backward is not supported. When no gradient is needed
+    (``torch.no_grad()``, or ``input.requires_grad`` False) nothing is overwritten: the call is
+    ``cross_entropy``.
+    """
+    if not (torch.is_grad_enabled() and isinstance(input, torch.Tensor) and input.requires_grad):
+        return cross_entropy(input, target, weight, None, ignore_index, None, reduction, label_smoothing)
+    reduction = _v.reduction(reduction)
+    ignore_index = _v.ignore_index(ignore_index, "cross_entropy")
+    eps = _v.label_smoothing(label_smoothing)
+    _v.floating_input(_name(input.dtype), "log_softmax")
+    kind = _v.ce_target_kind(tuple(input.shape), tuple(target.shape), _name(target.dtype), ignore_index)
+    if kind == "prob":
+        raise RuntimeError(
+            "cross_entropy_overwrite_logits takes class-index targets only; for probability targets use "
+            "kernels.torch.cross_entropy"
+        )
+    _refuse_what_would_break(input)
+    num_classes = input.shape[0] if input.dim() == 1 else input.shape[1]
+    if weight is not None:
+        _v.weight(tuple(weight.shape), num_classes)
+        _v.weight_dtype(_name(weight.dtype), _name(input.dtype))
+    _v.uint8_with_smoothing(_name(target.dtype), weight is not None, eps, reduction)
+    safe, valid = _index_rows(input, target, weight, ignore_index)
+    out = CrossEntropyOverwrite.apply(_classes(input), safe, valid, weight, eps, reduction)
+    return _shape_output(out, input, reduction)
