@@ -35,7 +35,7 @@ def _stats(z):
 
 
 def _smoothed(y, eps, num_classes):
-    return _ce.smoothed_target(y, eps, num_classes) if eps > 0 else y  # (1 - eps) y + eps / C
+    return _ce.smoothed_target(y, eps, num_classes) if eps > 0 and num_classes else y  # (1 - eps) y + eps / C
 
 
 def _class_dot(u, w):
@@ -148,7 +148,7 @@ def prob_loss(logits, target, weight, eps, acc):
     n, num_classes, s = logits.shape
     rows = np.zeros((n, 1, s), dtype=acc)
     w_row = _weight_row(weight, acc)
-    for r, k in blocks(n, num_classes, s, acc.itemsize):
+    for r, k in blocks(n, num_classes, s, acc.itemsize) if num_classes else ():  # C = 0: an empty sum, 0
         z = logits[r, :, k].astype(acc, copy=False)
         y = _smoothed(target[r, :, k].astype(acc, copy=False), eps, num_classes)
         m, d = _stats(z)
@@ -161,7 +161,7 @@ def prob_grad(logits, target, weight, eps, g, acc):
     n, num_classes, s = logits.shape
     w_row = _weight_row(weight, acc)
     grad = np.empty(logits.shape, dtype=logits.dtype)
-    for r, k in blocks(n, num_classes, s, acc.itemsize):
+    for r, k in blocks(n, num_classes, s, acc.itemsize) if num_classes else ():  # C = 0: an empty gradient
         z = logits[r, :, k].astype(acc, copy=False)
         y = _smoothed(target[r, :, k].astype(acc, copy=False), eps, num_classes)
         m, d = _stats(z)

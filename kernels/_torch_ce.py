@@ -74,7 +74,7 @@ def _weight_row(weight, acc):
 
 
 def _smoothed(y: torch.Tensor, eps: float, num_classes: int) -> torch.Tensor:
-    return _ce.smoothed_target(y, eps, num_classes) if eps > 0 else y  # (1 - eps) y + eps / C
+    return _ce.smoothed_target(y, eps, num_classes) if eps > 0 and num_classes else y  # (1 - eps) y + eps / C
 
 
 class CrossEntropyProb(torch.autograd.Function):
@@ -87,7 +87,10 @@ class CrossEntropyProb(torch.autograd.Function):
         m = torch.empty((n, 1, s), dtype=acc, device=logits.device)
         d, swy, rows = torch.empty_like(m), torch.empty_like(m), torch.empty_like(m)
         w_row = _weight_row(weight, acc)
-        for r, k in blocks(n, num_classes, s, torch.finfo(acc).bits // 8):
+        if num_classes == 0:  # an empty sum over classes: every position's loss is 0 (torch: mean = nan)
+            for t in (m, d, swy, rows):
+                t.zero_()
+        for r, k in blocks(n, num_classes, s, torch.finfo(acc).bits // 8) if num_classes else ():
             z, y = logits[r, :, k].to(acc), _smoothed(target[r, :, k].to(acc), eps, num_classes)
             m[r, :, k] = mb = z.amax(1, keepdim=True)  # m = max_j z_j
             d[r, :, k] = db = _ce.shifted_exp(z, mb).sum(1, keepdim=True)  # d = sum_j exp(z_j - m)

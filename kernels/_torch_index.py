@@ -8,10 +8,9 @@ each written through ``out=`` into one preallocated block:
     loss = w_t ((m - z_t) + log d),    smooth = (sum_j w_j) log d - ln 2 swu    (per row, after the pass)
 
 Forward keeps m and d (N S floats each; lse = m + log d) and a reference to the logits, which are alive
-anyway: never log-probabilities. When autograd will ask for the gradient, forward leaves e in the buffer
-that becomes the gradient (one exponential per element; the 1 L backward would allocate anyway), and
-backward scales it in place: a e - b w, then -g (1 - eps) w_t added at the target index (no one-hot).
-Otherwise (half types, a second backward) backward recomputes e from the saved m into the gradient.
+anyway: never log-probabilities, never an N x C buffer. Backward recomputes e = exp(z - m) from the saved
+m block by block straight into the gradient and scales it there: a e - b w, then -g (1 - eps) w_t added at
+the target index (no one-hot).
 
 CrossEntropyOverwrite (the opt-in kernels.torch.cross_entropy_overwrite_logits) writes that gradient,
 for an upstream gradient of 1, over the logits during the same pass (one exponential per element) and
@@ -68,9 +67,9 @@ def _scratch(scratch, shape, like, acc):
     return scratch, scratch[: shape[0], :, : shape[2]]
 
 
-def row_pass(logits, weight, eps, acc, overwrite: _Gradient | None = None, keep=None):
-    """m, d and (label smoothing) swu of every position, (N, 1, S) each. With ``keep`` (N x C), e = exp(z - m)
-    is left in it; with ``overwrite``, the gradient it describes is written over the logits, in the same pass."""
+def row_pass(logits, weight, eps, acc, overwrite: _Gradient | None = None):
+    """m, d and (label smoothing) swu of every position, (N, 1, S) each. With ``overwrite``, the gradient it
+    describes is written over the logits, in the same pass."""
     n, num_classes, s = logits.shape
     w = weight.to(acc) if weight is not None else None
     m = torch.empty((n, 1, s), dtype=acc, device=logits.device)
@@ -83,8 +82,6 @@ def row_pass(logits, weight, eps, acc, overwrite: _Gradient | None = None, keep=
         z = block.to(acc)
         if in_place:
             buf = block
-        elif keep is not None:
-            buf = keep[r, :, k]
         else:
             scratch, buf = _scratch(scratch, z.shape, z, acc)
         mb = z.amax(1, keepdim=True)  # m = max_j z_j
@@ -126,18 +123,14 @@ def _setup(logits, safe, valid, weight):
 class CrossEntropyIndex(torch.autograd.Function):
     """cross_entropy with class indices; ``safe`` (N, 1, S) holds the targets with ignored ones set to 0.
 
-    When autograd will ask for the gradient (float32 / float64 logits), forward writes e = exp(z - m)
-    into the buffer that becomes the gradient, and backward finishes it in place (a e - b w, then the
-    target index): one exponential per element. Otherwise, and for a second backward through the same
-    graph, backward recomputes e from the saved m.
+    Saves the per-row statistics m and d only (with the logits and targets, which are alive anyway);
+    backward recomputes e = exp(z - m) into the gradient.
     """
 
     @staticmethod
     def forward(ctx, logits, safe, valid, weight, eps, reduction):
         acc, wt, zt, den = _setup(logits, safe, valid, weight)
-        gradient = ctx.needs_input_grad[0] and logits.dtype == acc
-        ctx.e_buffer = torch.empty(logits.shape, dtype=acc, device=logits.device) if gradient else None
-        m, d, swu = row_pass(logits, weight, eps, acc, keep=ctx.e_buffer)
+        m, d, swu = row_pass(logits, weight, eps, acc)
         ctx.save_for_backward(logits, safe, valid, weight, m, d, den)
         ctx.eps, ctx.reduction = eps, reduction
         return index_loss(zt, wt, valid, m, d, swu, weight, eps, reduction, den, logits.dtype, logits.shape[1])
@@ -147,15 +140,11 @@ class CrossEntropyIndex(torch.autograd.Function):
         logits, safe, valid, weight, m, d, den = ctx.saved_tensors
         eps, num_classes = ctx.eps, logits.shape[1]
         acc = acc_dtype(logits.dtype)
-        grad, ctx.e_buffer = ctx.e_buffer, None  # the buffer forward filled with e, used once
         with torch.no_grad():
             g = _scale(grad_out, ctx.reduction, logits.shape, den, valid, acc)
             rows = _Gradient(g, safe, target_weight(safe, valid, weight, acc), weight, eps, num_classes, acc)
             a = rows.coef(d)  # g ((1 - eps) w_t + eps sw / C) / d, every position at once
-            if grad is not None:  # e = exp(z - m) is in grad already: scale it in place, whole tensor
-                rows.write(grad, grad, a, slice(None), slice(None))
-            else:
-                grad = _recompute(logits, m, a, rows, acc)
+            grad = _recompute(logits, m, a, rows, acc)
         (grad,) = once("cross_entropy", (grad,), (logits,))
         return grad, None, None, None, None, None
 

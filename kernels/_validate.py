@@ -6,7 +6,7 @@ both backends raise the same exception with the same text. Each message names th
 
 from __future__ import annotations
 
-import numbers
+import operator
 
 #: torch's names for dtypes, as its own messages use them.
 TORCH_NAMES = {
@@ -56,11 +56,15 @@ def label_smoothing(value) -> float:
 
 
 def ignore_index(value, fn: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    """An int, or anything that converts to one exactly (a NumPy integer, a 0-d integer tensor), as torch takes."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return operator.index(value)
+    except TypeError:
         raise TypeError(
             f"{fn}(): argument 'ignore_index' must be int, not {type(value).__name__}; pass an integer class index"
-        )
-    return int(value)
+        ) from None
 
 
 def floating_input(dtype: str, fn: str) -> None:

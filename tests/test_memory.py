@@ -6,7 +6,7 @@ see memory: F.cross_entropy keeps its N x C log-probabilities (1 L in forward; 2
 which torch computes as a second N x C term) and allocates two more in backward (3 L in all). Then:
 
     kernels.torch.cross_entropy, forward            <= 0.05 L   (one working block of 1 MiB)
-    ... forward on logits that require grad          1.00 L     (the gradient's buffer, filled with e)
+    ... forward on logits that require grad         <= 0.05 L   (only per-row statistics are kept for backward)
     ... forward + backward                          <= 1.01 L   (the gradient itself)
     kernels.torch.cross_entropy_overwrite_logits    <= 0.05 L   (the gradient is the logits' storage)
     kernels.numpy.cross_entropy_with_grad           <= 1.01 L   (the gradient array it returns)
@@ -49,8 +49,8 @@ def test_ours_forward_keeps_no_n_by_c_tensor(options):
 
 
 @pytest.mark.parametrize("options", list(OPTION_SETS))
-def test_ours_forward_with_grad_allocates_exactly_the_gradient(options):
-    assert _peak("ours", "forward_grad", options) == pytest.approx(1.0, abs=EXACT)
+def test_ours_forward_with_grad_keeps_only_row_statistics(options):
+    assert _peak("ours", "forward_grad", options) <= 0.05
 
 
 @pytest.mark.parametrize("options", list(OPTION_SETS))

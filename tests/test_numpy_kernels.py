@@ -9,13 +9,14 @@ from __future__ import annotations
 import warnings
 import zlib
 
-import kernels.numpy as kn
 import mpmath
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from _compare import TOLERANCES, assert_close
+
+import kernels.numpy as kn
 
 F64 = TOLERANCES[torch.float64]
 REDUCTIONS = ["none", "sum", "mean"]
@@ -45,6 +46,7 @@ def _cases():
         "ce-all-ignored": ("cross_entropy", (x, np.full(5, -100)), {"label_smoothing": 0.1}),
         "ce-uint8-255": ("cross_entropy", (x, np.array([0, 255, 6, 255, 1], np.uint8)), {"ignore_index": 255}),
         "ce-prob-weight-ls": ("cross_entropy", (x, p), {"weight": w, "label_smoothing": 0.1}),
+        "ce-prob-no-classes": ("cross_entropy", (np.zeros((2, 0)), np.zeros((2, 0))), {"label_smoothing": 0.1}),
         "nll": ("nll_loss", (np.log(p + 0.01), t), {"weight": w, "ignore_index": 6}),
         "nll-spatial": ("nll_loss", (xs, ts), {}),
         "bce": ("binary_cross_entropy_with_logits", (x, y), {}),

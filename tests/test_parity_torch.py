@@ -193,6 +193,15 @@ def test_cross_entropy_extreme_values(name, dtype, reduction):
     check_parity(kt.cross_entropy, F.cross_entropy, [x, t], kwargs, grad_args=grad_args, what=name)
 
 
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_probability_target_with_no_classes(reduction, label_smoothing):
+    """C = 0: an empty sum per position (mean is nan, as torch), never a division by C or an empty max."""
+    x = torch.zeros(2, 0, dtype=torch.float64)
+    kwargs = {"reduction": reduction, "label_smoothing": label_smoothing}
+    check_parity(kt.cross_entropy, F.cross_entropy, [x, torch.zeros(2, 0, dtype=torch.float64)], kwargs, what="C=0")
+
+
 def test_finite_loss_for_index_targets_with_neginf_logits():
     x = torch.tensor([[-inf, 0.0, 0.0], [0.0, -inf, 3.0]], requires_grad=True)
     loss = kt.cross_entropy(x, torch.tensor([1, 2]), reduction="none")
