@@ -225,7 +225,7 @@ def check(claim: Claim, scopes: str = "all") -> Result:
     return result
 
 
-def _general_scope(d: Derivation) -> str:
+def general_scope(d: Derivation) -> str:
     """'general n', or SCALAR when the derivation does not depend on the number of classes."""
     exprs = (d.lhs, *(s.expr for s in d.steps))
     return "general n" if any(N in sp.sympify(e).free_symbols for e in exprs) else SCALAR
@@ -239,7 +239,7 @@ def _run(claim: Claim, n) -> tuple[str, Failure | None]:
     except Exception as exc:
         return scope, Failure(scope, 0, "building the derivation", f"{type(exc).__name__}: {exc}")
     if n is N:
-        scope = _general_scope(d)
+        scope = general_scope(d)
         instances = [(d, "")]
     else:
         instances = concrete_instances(d, n)

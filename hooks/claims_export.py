@@ -15,6 +15,7 @@ import sys
 import sympy as sp
 
 from derivations import all_claims
+from derivations.core import general_scope
 
 #: How a step's relation reads in TeX.
 RELATIONS = {"=": "=", ">=": r"\geq", "<=": r"\leq"}
@@ -50,7 +51,7 @@ def export(claim) -> dict:
             }
             for s in d.steps
         ]
-        entry["shown_for"] = "general n" if claim.general else f"n = {claim.concrete[0]}"
+        entry["shown_for"] = general_scope(d) if claim.general else f"n = {claim.concrete[0]}"
     except Exception as exc:  # shown on the page and reported by the build, never hidden
         entry["error"] = f"{type(exc).__name__}: {exc}"
     return entry
