@@ -82,11 +82,6 @@ def cross_entropy_overwrite_logits(
             "kernels.torch.cross_entropy"
         )
     _refuse_what_would_break(input)
-    num_classes = input.shape[0] if input.dim() == 1 else input.shape[1]
-    if weight is not None:
-        _v.weight(tuple(weight.shape), num_classes)
-        _v.weight_dtype(_name(weight.dtype), _name(input.dtype))
-    _v.uint8_with_smoothing(_name(target.dtype), weight is not None, eps, reduction)
-    safe, valid = _index_rows(input, target, weight, ignore_index)
+    safe, valid = _index_rows(input, target, weight, ignore_index, eps, reduction)
     out = CrossEntropyOverwrite.apply(_classes(input), safe, valid, weight, eps, reduction)
     return _shape_output(out, input, reduction)

@@ -121,9 +121,16 @@ def _shape_output(out: torch.Tensor, input: torch.Tensor, reduction: str) -> tor
     return out.reshape(input.shape[0], *input.shape[2:])
 
 
-def _index_rows(input, target, weight, ignore_index):
-    """(safe, valid), (N, 1, S): int64 class indices with ignored positions set to 0, and the kept ones."""
+def _index_rows(input, target, weight, ignore_index, eps=0.0, reduction="none"):
+    """(safe, valid), (N, 1, S): int64 class indices with ignored positions set to 0, and the kept ones.
+
+    Checks what every class-index path shares first: the weight's shape and dtype, torch's uint8 limit.
+    """
     rows, num_classes, positions = _layout(input)
+    if weight is not None:
+        _v.weight(tuple(weight.shape), num_classes)
+        _v.weight_dtype(_name(weight.dtype), _name(input.dtype))
+    _v.uint8_with_smoothing(_name(target.dtype), weight is not None, eps, reduction)
     t = target.reshape(rows, 1, positions).long()
     valid = t != ignore_index
     bad = valid & ((t < 0) | (t >= num_classes))
@@ -158,11 +165,7 @@ def cross_entropy(
             dtype = torch.promote_types(dtype, weight.dtype)
         out = CrossEntropyProb.apply(_classes(input), _classes(target), weight, eps, reduction, dtype)
         return _shape_output(out, input, reduction)
-    if weight is not None:
-        _v.weight(tuple(weight.shape), num_classes)
-        _v.weight_dtype(_name(weight.dtype), _name(input.dtype))
-    _v.uint8_with_smoothing(_name(target.dtype), weight is not None, eps, reduction)
-    safe, valid = _index_rows(input, target, weight, ignore_index)
+    safe, valid = _index_rows(input, target, weight, ignore_index, eps, reduction)
     out = CrossEntropyIndex.apply(_classes(input), safe, valid, weight, eps, reduction)
     return _shape_output(out, input, reduction)
 
@@ -176,10 +179,6 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if input.dim() >= 2 and tuple(target.shape) == tuple(input.shape):
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported: nll_loss takes class indices")
     _v.index_target(tuple(input.shape), tuple(target.shape), _name(target.dtype))
-    num_classes = input.shape[0] if input.dim() == 1 else input.shape[1]
-    if weight is not None:
-        _v.weight(tuple(weight.shape), num_classes)
-        _v.weight_dtype(_name(weight.dtype), _name(input.dtype))
     safe, valid = _index_rows(input, target, weight, ignore_index)
     out = NllLoss.apply(_classes(input), safe, valid, weight, reduction)
     return _shape_output(out, input, reduction)
