@@ -58,33 +58,29 @@ def render_function(kernel: Kernel, printer) -> str:
     code = printer.doprint(kernel.expr)
     if "\n" in code:
         raise ValueError(f"kernel {kernel.name!r} printed more than one line: {code!r}")
+    return "\n".join([f"def {kernel.name}({', '.join(names)}):", *_docstring(kernel), f"    return {code}"])
+
+
+def _docstring(kernel: Kernel, summary: str = "", evaluated_by: str = "") -> list[str]:
+    """The emitted docstring: summary, the SymPy expression it came from, and the claim that checks it."""
     wrap = textwrap.TextWrapper(
         width=WIDTH, initial_indent="    ", subsequent_indent="        ", break_long_words=False
     )
-    doc = [
-        f'    """{kernel.summary}',
+    return [
+        f'    """{summary or kernel.summary}',
         "",
-        *wrap.wrap(f"SymPy: {DocPrinter().doprint(kernel.expr)}"),
+        *wrap.wrap(f"SymPy: {DocPrinter().doprint(kernel.expr)}{evaluated_by}"),
         f"    Claim: {kernel.claim}, checked on {PAGE}",
         '    """',
     ]
-    return "\n".join([f"def {kernel.name}({', '.join(names)}):", *doc, f"    return {code}"])
 
 
 def render_into(kernel: Kernel, backend: str, printer) -> str:
     """The in-place twin: ``<name>_into(out, *args)`` writes the expression into ``out`` and returns it."""
     body = IntoPrinter(backend, printer).render(kernel)
     names = ["out", *(a.name for a in kernel.args)]
-    wrap = textwrap.TextWrapper(
-        width=WIDTH, initial_indent="    ", subsequent_indent="        ", break_long_words=False
-    )
-    doc = [
-        f'    """{kernel.summary} Written into ``out`` (which may be ``{kernel.into.name}``).',
-        "",
-        *wrap.wrap(f"SymPy: {DocPrinter().doprint(kernel.expr)}, as {kernel.name}() evaluates it"),
-        f"    Claim: {kernel.claim}, checked on {PAGE}",
-        '    """',
-    ]
+    summary = f"{kernel.summary} Written into ``out`` (which may be ``{kernel.into.name}``)."
+    doc = _docstring(kernel, summary, f", as {kernel.name}() evaluates it")
     return "\n".join([f"def {kernel.name}_into({', '.join(names)}):", *doc, *(f"    {line}" for line in body)])
 
 
