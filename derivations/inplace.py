@@ -10,6 +10,7 @@ nodes that each have exactly one child containing it. Along the spine:
 
     spine symbol            -> read directly by the first operation (no copy)
     x + r, x - r            -> add / subtract r          (r: the other terms, printed by the strict printer)
+    c * x + r (torch)       -> torch.add(r, x, alpha=c)  (one pass for the scale and the shift)
     x + c * v (torch)       -> out.addcmul_(c, v)        (no block-sized product is formed)
     c * x, x / r            -> multiply by c (an irrational constant as a float literal), divide by r
     exp2(x), exp(x), log(x) -> the function with out=
@@ -89,8 +90,16 @@ class IntoPrinter:
 
     def _add(self, expr: sp.Add) -> None:
         spine, others = self._split(expr.args)
-        pending = self._gen(spine)
         rows = [t for t in others if not self._product(t)]
+        scaled = self._scaled(spine) if rows and self.backend == "torch" else None
+        if scaled is not None:  # r + c x: torch.add scales x by c and adds r in one operation
+            number, inner = scaled
+            pending = self._gen(inner)
+            add = self.printer._module_format(_BINARY["torch"]["add"])
+            self.lines.append(f"{add}({self._print(sp.Add(*rows))}, {pending or 'out'}, alpha={literal(number)}, out=out)")
+            rows, pending = [], None
+        else:
+            pending = self._gen(spine)
         if rows:  # the terms without a product to fuse: one add (or subtract) of their sum
             rest = sp.Add(*rows)
             negative = rest.could_extract_minus_sign()
@@ -100,6 +109,13 @@ class IntoPrinter:
             if self._product(term):
                 pending = self._addcmul(term, pending)
         return pending
+
+    def _scaled(self, term) -> tuple[sp.Expr, sp.Expr] | None:
+        """(c, x) for a spine term c * x with c an irrational constant (1 / ln 2), else None."""
+        if not isinstance(term, sp.Mul):
+            return None
+        number, inner = term.as_independent(*term.free_symbols, as_Add=False)
+        return (number, inner) if constant(number) and number != 1 else None
 
     def _product(self, term) -> bool:
         """A product c * v added along the spine: torch fuses it (addcmul_), NumPy adds it."""

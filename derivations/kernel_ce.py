@@ -4,6 +4,7 @@
     loss = w_t ((m - z_t) + log d)                 (gather z_t: never multiply by a one-hot)
     dloss/dz_k = (g w_t / d) exp(z_k - m) - g w_t [k = t]   (the one-hot enters only at k = t)
     exp(z_k - m) = 2^u_k,  u_k = (z_k - m) / ln 2 <= 0        (exp2 is the fast exponential on CPU)
+    a exp(z_k - m) = 2^(u_k + log2 a)                         (backward, for 0 <= a <= 1: one pass fewer)
     sum_j w_j (lse - z_j) = (sum_j w_j) log d - ln 2 sum_j w_j u_j   (two nonnegative terms)
 
 Every expression is proved equal to its textbook form (log-softmax, torch's label smoothing and
@@ -18,6 +19,7 @@ from derivations import rules, rules_concrete
 from derivations.core import Claim
 from derivations.kernel_forms import (
     EPS,
+    LA,
     NLL,
     NUM_CLASSES,
     SMOOTH,
@@ -66,6 +68,9 @@ def forms() -> dict[str, sp.Expr]:
         "ce_smoothed_loss": (1 - EPS) * NLL + EPS * SMOOTH / NUM_CLASSES,
         "ce_grad_coef": G * ((1 - EPS) * WT + EPS * SW / NUM_CLASSES) / D,
         "ce_grad_dense": A * E,
+        "log2_coef": sp.log(A) / sp.log(2),
+        "ce_grad_scaled": Exp2(shift + LA),
+        "ce_grad_scaled_smooth": Exp2(shift + LA) - B * W,
         "ce_grad_smooth_coef": G * EPS / NUM_CLASSES,
         "ce_grad_dense_smooth": A * E - B * W,
         "ce_grad_at_target": -G * (1 - EPS) * WT,
@@ -92,6 +97,15 @@ _TABLE = (  # name, arguments, claim, summary[, block argument of the in-place t
     ("ce_grad_coef", (G, WT, SW, EPS, NUM_CLASSES, D), "kernel.ce_smoothed_grad", "Row coefficient of exp(z - m)."),
     ("ce_grad_dense", (E, A), "kernel.ce_index_grad", "Index-target gradient away from the target.", E),
     ("ce_grad_smooth_coef", (G, EPS, NUM_CLASSES), "kernel.ce_smoothed_grad", "Row coefficient of w_k."),
+    ("log2_coef", (A,), "kernel.ce_scaled_grad", "log2 a of a row coefficient a in [0, 1] (-inf at a = 0)."),
+    ("ce_grad_scaled", (Z, M, LA), "kernel.ce_scaled_grad", "Gradient away from the target, 2^(u + log2 a).", Z),
+    (
+        "ce_grad_scaled_smooth",
+        (Z, M, W, LA, B),
+        "kernel.ce_scaled_grad",
+        "Label-smoothed gradient, dense part, 2^(u + log2 a) - b w.",
+        Z,
+    ),
     ("ce_grad_dense_smooth", (E, W, A, B), "kernel.ce_smoothed_grad", "Label-smoothed gradient, dense part.", E),
     ("ce_grad_at_target", (G, WT, EPS), "kernel.ce_smoothed_grad", "Added at the target class only."),
     ("smoothed_target", (Y, EPS, NUM_CLASSES), "kernel.smoothed_target", "(1 - eps) y + eps / C."),

@@ -16,9 +16,20 @@ import sympy as sp
 
 from derivations import rules, rules_concrete
 from derivations.core import chain
-from derivations.kernel_ce import _claim, _derivative, _lse_form, _rule, _sample_simplex, bind, ell, forms, row_sum
-from derivations.kernel_forms import EPS, NLL, SMOOTH, SWY, XT, A, B, D, G, M, U
-from derivations.symbols import LSE, eps, j, k, lse_explicit, softmax, t, total, w, y, z
+from derivations.kernel_ce import (
+    _claim,
+    _derivative,
+    _lse_form,
+    _rule,
+    _sample,
+    _sample_simplex,
+    bind,
+    ell,
+    forms,
+    row_sum,
+)
+from derivations.kernel_forms import EPS, LA, NLL, SMOOTH, SWY, XT, A, B, D, G, M, U
+from derivations.symbols import LSE, eps, j, k, lse_explicit, scalar, softmax, t, total, w, y, z
 
 _LOG_SOFTMAX = "-log softmax_j(z) = LSE(z) - z_j (softmax.log_softmax)"
 _STABLE = "LSE = m + log d with d = sum_j exp(z_j - m) (kernel.lse); emitted form"
@@ -117,7 +128,7 @@ def _label_smoothing(n):
     )
 
 
-def _grad_steps(n, smoothing: bool):
+def _grad_steps(n, smoothing: bool, scaled: bool = False):
     f = forms()
     index, smooth, _ = _lse_form(n)
     loss = (1 - eps) * index + eps / n * smooth if smoothing else index
@@ -130,13 +141,27 @@ def _grad_steps(n, smoothing: bool):
     emitted = emitted + f["ce_grad_at_target"] * sp.KroneckerDelta(k, t)
     if not smoothing:
         textbook, emitted = textbook.xreplace({eps: 0}), emitted.xreplace({EPS: 0})
-    return chain(
-        G * sp.Derivative(loss, z[k]),
+    steps = [
         (G * textbook, why, _derivative(n, k, t)),
         (bind(emitted, n), "exp(z_k - LSE) = exp(z_k - m) / d (kernel.probs); -g (1 - eps) w_t is added at k = t only"),
-        rule=_rule(n),
-        indices=(k, t),
-    )
+    ]
+    if scaled:  # the backward's form: a exp(z_k - m) = 2^((z_k - m) / ln 2 + log2 a)
+        power = f["ce_grad_scaled_smooth"].xreplace({LA: f["log2_coef"].xreplace({A: f["ce_grad_coef"]})})
+        power = power.xreplace({B: f["ce_grad_smooth_coef"]}) + f["ce_grad_at_target"] * sp.KroneckerDelta(k, t)
+        why = "a exp(x) = 2^(x / ln 2 + log2 a) for a > 0 (kernel.exp2): the coefficient moves into the exponent"
+        steps.append((bind(power, n), why, _exponent_rule(n)))
+    return chain(G * sp.Derivative(loss, z[k]), *steps, rule=_rule(n), indices=(k, t))
+
+
+def _exponent_rule(n):
+    """Expand each exponent, exp((x / ln 2 + log(a) / ln 2) ln 2) = a exp(x) (SymPy takes a log term out of exp),
+    then compare as the other links do."""
+    inner = _rule(n)
+
+    def expanded(e):
+        return e.replace(lambda x: isinstance(x, sp.exp), lambda x: sp.exp(sp.expand(x.args[0])))
+
+    return lambda a, b: inner(expanded(a), expanded(b))
 
 
 def _index_grad(n):
@@ -145,6 +170,15 @@ def _index_grad(n):
 
 def _smoothed_grad(n):
     return _grad_steps(n, smoothing=True)
+
+
+def _scaled_grad(n):
+    return _grad_steps(n, smoothing=True, scaled=True)
+
+
+def _sample_positive(n, rng) -> dict:
+    """A positive upstream gradient (the weights are positive): a > 0, so log2 a is real."""
+    return {**_sample(n, rng), **scalar(G, rng, 0.1, 2)}
 
 
 def _smoothed_target(n):
@@ -248,6 +282,16 @@ def claims():
         _claim("kernel.ce_label_smoothing", "Label-smoothed loss in kernel form (torch)", _label_smoothing, (2, 3)),
         _claim("kernel.ce_index_grad", "Index-target gradient in kernel form (no one-hot)", _index_grad),
         _claim("kernel.ce_smoothed_grad", "Label-smoothed gradient in kernel form", _smoothed_grad, (2, 3)),
+        _claim(
+            "kernel.ce_scaled_grad",
+            "The gradient with its row coefficient in the exponent (backward)",
+            _scaled_grad,
+            (2, 3),
+            sample=_sample_positive,
+            extra=(
+                "a = g ((1 - eps) w_t + eps sw / C) / d in [0, 1] (the wrapper checks; a = 0 gives 2^-inf = 0)",
+            ),
+        ),
         _claim(
             "kernel.smoothed_target",
             "A smoothed target is a distribution",

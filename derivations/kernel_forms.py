@@ -54,6 +54,7 @@ LP = sp.Symbol("lp", real=True)  # a log-probability target (kl_div log_target)
 U = sp.Symbol("u", nonpositive=True)  # a base-2 shifted logit u_k = (z_k - m) / ln 2 <= 0
 E = sp.Symbol("e", positive=True)  # a shifted exponential e_k = exp(z_k - m) = 2^u_k, in (0, 1]
 SWU = sp.Symbol("swu", real=True)  # sum_j w_j u_j of the row (a weighted row sum of u)
+LA = sp.Symbol("la", nonpositive=True)  # log2 a of a row coefficient a in [0, 1] (-inf where a = 0)
 
 
 class XLogY(sp.Function):

@@ -91,14 +91,17 @@ def _row_pass(logits, weight, eps, acc, grad=None, rows: _Gradient | None = None
     # (the loss alone is blocked the same way, so that it equals cross_entropy_with_grad's bit for bit)
     size = BLOCK_BYTES // 4 if eps > 0 and weight is not None else BLOCK_BYTES
     for r, k in blocks(n, num_classes, s, acc.itemsize, size):
-        z = logits[r, :, k].astype(acc, copy=False)
+        block = logits[r, :, k]
         if direct:
             buf = grad[r, :, k]
         else:
-            scratch = np.empty(z.shape, dtype=acc) if scratch is None else scratch  # the first block is the largest
-            buf = scratch[: z.shape[0], :, : z.shape[2]]
-        m[r, :, k] = mb = z.max(axis=1, keepdims=True)  # m = max_j z_j
-        u = _ce.base2_shift_into(buf, z, mb)  # u = (z - m) / ln 2 <= 0
+            scratch = np.empty(block.shape, dtype=acc) if scratch is None else scratch  # the first block is the largest
+            buf = scratch[: block.shape[0], :, : block.shape[2]]
+        # one streaming copy brings the block into cache (and casts float16): every pass below reads the cached
+        # copy, which measured 10-15 % faster than a first pass that reduces straight from memory
+        np.copyto(buf, block)
+        mb = np.max(buf, axis=1, keepdims=True, out=m[r, :, k])  # m = max_j z_j
+        u = _ce.base2_shift_into(buf, buf, mb)  # u = (z - m) / ln 2 <= 0
         if swu is not None:
             swu[r, :, k] = _class_dot(u, w)  # sum_j w_j u_j
         e = _ce.base2_exp_into(buf, u)  # e = 2^u = exp(z - m), in (0, 1]

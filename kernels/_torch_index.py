@@ -59,6 +59,14 @@ class _Gradient:
             _ce.ce_grad_dense_into(out, e, a)
         out.scatter_add_(1, self.safe[r, :, k], self.at[r, :, k])  # -g (1 - eps) w_t at k = t only
 
+    def write_scaled(self, out, z, m, la, r, k):
+        """out = 2^((z - m) / ln 2 + log2 a) - b w (+ at the target): the same gradient, a moved into the exponent."""
+        if self.b is not None:
+            _ce.ce_grad_scaled_smooth_into(out, z, m, self.w_row, la, self.b[r, :, k])
+        else:
+            _ce.ce_grad_scaled_into(out, z, m, la)
+        out.scatter_add_(1, self.safe[r, :, k], self.at[r, :, k])  # -g (1 - eps) w_t at k = t only
+
 
 def _scratch(scratch, shape, like, acc):
     """A block-shaped view of one reused working buffer (the first block is the largest)."""
@@ -75,22 +83,22 @@ def row_pass(logits, weight, eps, acc, overwrite: _Gradient | None = None):
     m = torch.empty((n, 1, s), dtype=acc, device=logits.device)
     d = torch.empty_like(m)
     swu = torch.empty_like(m) if eps > 0 else None
-    in_place = overwrite is not None and logits.dtype == acc
+    cast = logits.dtype != acc
+    in_place = overwrite is not None and not cast
     scratch = None
     for r, k in blocks(n, num_classes, s, torch.finfo(acc).bits // 8):
         block = logits[r, :, k]
-        z = block.to(acc)
+        z = block.to(acc) if cast else block
         if in_place:
             buf = block
         else:
             scratch, buf = _scratch(scratch, z.shape, z, acc)
-        mb = z.amax(1, keepdim=True)  # m = max_j z_j
+        mb = torch.amax(z, 1, keepdim=True, out=m[r, :, k])  # m = max_j z_j, straight into m
         u = _ce.base2_shift_into(buf, z, mb)  # u = (z - m) / ln 2 <= 0
         if swu is not None:
             swu[r, :, k] = _class_dot(u, w)  # sum_j w_j u_j
         e = _ce.base2_exp_into(buf, u)  # e = 2^u = exp(z - m), in (0, 1]
-        db = e.sum(1, keepdim=True)  # d = sum_j e_j
-        m[r, :, k], d[r, :, k] = mb, db
+        db = torch.sum(e, 1, keepdim=True, out=d[r, :, k])  # d = sum_j e_j, straight into d
         if overwrite is not None:
             overwrite.write(buf, e, overwrite.coef(db, r, k), r, k)
             if not in_place:
@@ -150,18 +158,28 @@ class CrossEntropyIndex(torch.autograd.Function):
 
 
 def _recompute(logits, m, a, rows: _Gradient, acc):
-    """The gradient block by block, e = exp(z - m) recomputed from the saved m straight into its block."""
+    """The gradient block by block, e = exp(z - m) recomputed from the saved m straight into its block.
+
+    Where every a lies in [0, 1] (loss.backward() through a mean or a sum: a = g w_t / d <= 1), a moves into
+    the exponent, a exp(z - m) = 2^((z - m) / ln 2 + log2 a) with log2 a <= 0, and the multiply pass goes:
+    the exponent stays <= 0 and an a of 0 (an ignored position) gives 2^-inf = 0 exactly.
+    """
     n, num_classes, s = logits.shape
     grad = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device)
-    scratch = None
-    for r, k in blocks(n, num_classes, s, torch.finfo(acc).bits // 8):
-        z = logits[r, :, k].to(acc)
+    la = _ce.log2_coef(a) if bool(((a >= 0) & (a <= 1)).all()) else None  # log2 a <= 0, or the multiply form
+    cast = grad.dtype != acc
+    # last block first: forward read it last, so it is the likeliest to be still in cache
+    for r, k in reversed(list(blocks(n, num_classes, s, torch.finfo(acc).bits // 8))):
+        z = logits[r, :, k]
         out = grad[r, :, k]
-        if grad.dtype != acc:
-            scratch, out = _scratch(scratch, z.shape, z, acc)
-        e = _ce.shifted_exp_into(out, z, m[r, :, k])  # e = exp(z - m)
-        rows.write(out, e, a[r, :, k], r, k)
-        if grad.dtype != acc:
+        if cast:  # half types: the float32 copy of the block is the working block
+            z = out = z.to(acc)
+        if la is not None:
+            rows.write_scaled(out, z, m[r, :, k], la[r, :, k], r, k)
+        else:
+            e = _ce.shifted_exp_into(out, z, m[r, :, k])  # e = exp(z - m)
+            rows.write(out, e, a[r, :, k], r, k)
+        if cast:
             grad[r, :, k] = out
     return grad
 

@@ -220,8 +220,13 @@ print("imported without sympy")
 
 
 def _domain(symbol: sp.Symbol, rng) -> float:
-    """A value inside the domain of a kernel argument (d >= 1, probabilities in (0, 1], C >= 1)."""
+    """A value inside the domain of a kernel argument (d >= 1, probabilities in (0, 1], C >= 1, u and log2 a
+    <= 0, a row coefficient a in (0, 1] where log2_coef takes its logarithm)."""
     name = symbol.name
+    if symbol.is_nonpositive:
+        return -float(rng.uniform(0, 10))
+    if name == "a":
+        return float(rng.uniform(0.01, 1))
     if name == "d":
         return float(rng.uniform(1, 5))
     if name in ("p", "q", "eps"):

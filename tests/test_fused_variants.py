@@ -222,6 +222,7 @@ def test_every_into_twin_computes_its_pure_expression(name, alias):
         "g": rng.normal(size=(4, 1, 1)),
         "w": rng.uniform(0.5, 1.5, size=(1, 6, 1)),
         "y": rng.uniform(size=(4, 6, 1)),
+        "la": np.array([-np.inf, -9.0, -0.5, 0.0]).reshape(4, 1, 1),  # log2 a <= 0; -inf for a = 0
     }
     values["m"] = values["z"].max(axis=1, keepdims=True)
     for module, as_array in ((numpy_ce, np.asarray), (torch_ce, torch.from_numpy)):

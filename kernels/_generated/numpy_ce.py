@@ -150,6 +150,60 @@ def ce_grad_smooth_coef(g, eps, num_classes):
     return eps * g / num_classes
 
 
+def log2_coef(a):
+    """log2 a of a row coefficient a in [0, 1] (-inf at a = 0).
+
+    SymPy: log(a)/log(2)
+    Claim: kernel.ce_scaled_grad, checked on kernels.md
+    """
+    return 1.4426950408889634 * numpy.log(a)
+
+
+def ce_grad_scaled(z, m, la):
+    """Gradient away from the target, 2^(u + log2 a).
+
+    SymPy: Exp2(la + (-m + z)/log(2))
+    Claim: kernel.ce_scaled_grad, checked on kernels.md
+    """
+    return numpy.exp2(la + 1.4426950408889634 * (-m + z))
+
+
+def ce_grad_scaled_into(out, z, m, la):
+    """Gradient away from the target, 2^(u + log2 a). Written into ``out`` (which may be ``z``).
+
+    SymPy: Exp2(la + (-m + z)/log(2)), as ce_grad_scaled() evaluates it
+    Claim: kernel.ce_scaled_grad, checked on kernels.md
+    """
+    numpy.subtract(z, m, out=out)
+    numpy.multiply(out, 1.4426950408889634, out=out)
+    numpy.add(out, la, out=out)
+    numpy.exp2(out, out=out)
+    return out
+
+
+def ce_grad_scaled_smooth(z, m, w, la, b):
+    """Label-smoothed gradient, dense part, 2^(u + log2 a) - b w.
+
+    SymPy: -b*w + Exp2(la + (-m + z)/log(2))
+    Claim: kernel.ce_scaled_grad, checked on kernels.md
+    """
+    return -b * w + numpy.exp2(la + 1.4426950408889634 * (-m + z))
+
+
+def ce_grad_scaled_smooth_into(out, z, m, w, la, b):
+    """Label-smoothed gradient, dense part, 2^(u + log2 a) - b w. Written into ``out`` (which may be ``z``).
+
+    SymPy: -b*w + Exp2(la + (-m + z)/log(2)), as ce_grad_scaled_smooth() evaluates it
+    Claim: kernel.ce_scaled_grad, checked on kernels.md
+    """
+    numpy.subtract(z, m, out=out)
+    numpy.multiply(out, 1.4426950408889634, out=out)
+    numpy.add(out, la, out=out)
+    numpy.exp2(out, out=out)
+    numpy.subtract(out, b * w, out=out)
+    return out
+
+
 def ce_grad_dense_smooth(e, w, a, b):
     """Label-smoothed gradient, dense part.
 
