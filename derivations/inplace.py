@@ -96,7 +96,8 @@ class IntoPrinter:
             number, inner = scaled
             pending = self._gen(inner)
             add = self.printer._module_format(_BINARY["torch"]["add"])
-            self.lines.append(f"{add}({self._print(sp.Add(*rows))}, {pending or 'out'}, alpha={literal(number)}, out=out)")
+            rest, source = self._print(sp.Add(*rows)), pending or "out"
+            self.lines.append(f"{add}({rest}, {source}, alpha={literal(number)}, out=out)")
             rows, pending = [], None
         else:
             pending = self._gen(spine)
