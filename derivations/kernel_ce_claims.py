@@ -288,9 +288,7 @@ def claims():
             _scaled_grad,
             (2, 3),
             sample=_sample_positive,
-            extra=(
-                "a = g ((1 - eps) w_t + eps sw / C) / d in [0, 1] (the wrapper checks; a = 0 gives 2^-inf = 0)",
-            ),
+            extra=("a = g ((1 - eps) w_t + eps sw / C) / d in [0, 1] (the wrapper checks; a = 0 gives 2^-inf = 0)",),
         ),
         _claim(
             "kernel.smoothed_target",
