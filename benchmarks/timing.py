@@ -7,6 +7,7 @@ reference, and the result is the median over rounds of (method time / reference 
 
 from __future__ import annotations
 
+import ctypes
 import random
 import statistics
 import time
@@ -14,6 +15,26 @@ import time
 import torch
 
 from benchmarks.cases import Case, inputs
+
+
+#: glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+
+
+def steady_allocator() -> bool:
+    """Pin glibc's allocator so that every round sees the same memory state: blocks up to 32 MiB (its
+    largest heap block) come from the heap and freed memory is kept for reuse, never trimmed; larger
+    ones are always fresh mapped pages. With the default, adaptive thresholds a freed 32 MB buffer is
+    kept in some rounds and returned in others, and F.cross_entropy at 8192 x 1000 (three such buffers)
+    swings between about 8 and 30 ms. Pinned, it always gets reused memory there: its best case.
+    False where the C library has no mallopt (not glibc); the timings then run on the default allocator.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, 32 << 20)) and bool(mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))
 
 
 def _time_once(case: Case, repeat: int) -> float:
@@ -34,6 +55,7 @@ def ratios(
     ``spread``, a dict, receives {(method, pass): (lowest, highest) per-round ratio}.
     """
     torch.set_num_threads(1)
+    steady_allocator()
     logits, target, kwargs = inputs(n, c, options, seed)
     cases = {}
     for pass_ in passes:

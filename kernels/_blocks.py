@@ -5,24 +5,35 @@ and ~10 % less than 256 KiB ones (per-call overhead of torch and NumPy operation
 block of 1 MiB is also what the forward pass allocates (0.03 L at 2048 x 4096, ~0 at LM shapes).
 
 Logits are viewed as (N, C, S): N rows, C classes, S spatial positions (S = 1 for (N, C) input), so
-that a spatial input is never copied into a class-last layout. A block is a range of rows and, when
-one row is larger than a block, a range of positions.
+that a spatial input is never copied into a class-last layout. A block is a range of rows or, when
+one row is larger than a block, a range of positions of one row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+#: A block index: a slice of rows, or (one row, all classes, a slice of positions).
+Block = slice | tuple[slice, slice, slice]
+
 #: Target size of one block of the working dtype, in bytes.
 BLOCK_BYTES = 1 << 20
 
 
-def blocks(n: int, num_classes: int, s: int, itemsize: int, size: int | None = None) -> Iterator[tuple[slice, slice]]:
-    """(rows, positions) slices covering an (n, num_classes, s) array, each about ``size`` (BLOCK_BYTES) bytes."""
+def blocks(n: int, num_classes: int, s: int, itemsize: int, size: int | None = None) -> Iterator[Block]:
+    """Indices of blocks covering an (n, num_classes, s) array, each about ``size`` (BLOCK_BYTES) bytes.
+
+    A block of whole rows is the row slice alone (``x[rows]``, the cheapest view to take); a block
+    inside one row is ``(row, :, positions)``.
+    """
     size = BLOCK_BYTES if size is None else size
     column = max(1, num_classes * itemsize)  # bytes of one position's class vector
     width = max(1, min(s, size // column))  # positions per block
-    height = max(1, size // (column * width)) if width == s else 1  # rows per block
-    for i in range(0, n, height):
+    if width == s:
+        height = max(1, size // (column * width))  # rows per block
+        for i in range(0, n, height):
+            yield slice(i, min(i + height, n))
+        return
+    for i in range(n):
         for k in range(0, s, width):
-            yield slice(i, min(i + height, n)), slice(k, min(k + width, s))
+            yield slice(i, i + 1), slice(None), slice(k, min(k + width, s))

@@ -65,16 +65,16 @@ class _Gradient:
         self.b = _ce.ce_grad_smooth_coef(g, eps, num_classes) if eps > 0 else None  # g eps / C
         self.at = _ce.ce_grad_at_target(g, wt, eps)  # -g (1 - eps) w_t
 
-    def write(self, out, e, d, r, k):
+    def write(self, out, e, d, ix):
         """out = a e - b w (+ at the target) for a block whose e = exp(z - m) and row sums d are given."""
-        a = _ce.ce_grad_coef(self.g[r, :, k], self.wt[r, :, k], self.sw, self.eps, self.num_classes, d)
+        a = _ce.ce_grad_coef(self.g[ix], self.wt[ix], self.sw, self.eps, self.num_classes, d)
         if self.b is not None:  # a = g ((1 - eps) w_t + eps sw / C) / d, b = g eps / C
-            _ce.ce_grad_dense_smooth_into(out, e, self.w_row, a, self.b[r, :, k])
+            _ce.ce_grad_dense_smooth_into(out, e, self.w_row, a, self.b[ix])
         else:
             _ce.ce_grad_dense_into(out, e, a)
         rows_, _, width = out.shape  # -g (1 - eps) w_t added at k = t only: one element per position
         i, j = np.arange(rows_)[:, None], np.arange(width)[None, :]
-        out[i, self.safe[r, 0, k], j] += self.at[r, 0, k]
+        out[i, self.safe[ix][:, 0], j] += self.at[ix][:, 0]
 
 
 def _row_pass(logits, weight, eps, acc, grad=None, rows: _Gradient | None = None):
@@ -90,26 +90,26 @@ def _row_pass(logits, weight, eps, acc, grad=None, rows: _Gradient | None = None
     # temporary, so those blocks are a quarter of the size (the temporary stays under 0.01 L from 32 MiB up)
     # (the loss alone is blocked the same way, so that it equals cross_entropy_with_grad's bit for bit)
     size = BLOCK_BYTES // 4 if eps > 0 and weight is not None else BLOCK_BYTES
-    for r, k in blocks(n, num_classes, s, acc.itemsize, size):
-        block = logits[r, :, k]
+    for ix in blocks(n, num_classes, s, acc.itemsize, size):
+        block = logits[ix]
         if direct:
-            buf = grad[r, :, k]
+            buf = grad[ix]
         else:
             scratch = np.empty(block.shape, dtype=acc) if scratch is None else scratch  # the first block is the largest
             buf = scratch[: block.shape[0], :, : block.shape[2]]
         # one streaming copy brings the block into cache (and casts float16): every pass below reads the cached
         # copy, which measured 10-15 % faster than a first pass that reduces straight from memory
         np.copyto(buf, block)
-        mb = np.max(buf, axis=1, keepdims=True, out=m[r, :, k])  # m = max_j z_j
+        mb = np.max(buf, axis=1, keepdims=True, out=m[ix])  # m = max_j z_j
         u = _ce.base2_shift_into(buf, buf, mb)  # u = (z - m) / ln 2 <= 0
         if swu is not None:
-            swu[r, :, k] = _class_dot(u, w)  # sum_j w_j u_j
+            swu[ix] = _class_dot(u, w)  # sum_j w_j u_j
         e = _ce.base2_exp_into(buf, u)  # e = 2^u = exp(z - m), in (0, 1]
-        d[r, :, k] = db = _row_sum(e)  # d = sum_j e_j
+        d[ix] = db = _row_sum(e)  # d = sum_j e_j
         if rows is not None:
-            rows.write(buf, e, db, r, k)
+            rows.write(buf, e, db, ix)
             if not direct:
-                grad[r, :, k] = buf
+                grad[ix] = buf
     return m, d, swu
 
 
@@ -151,11 +151,11 @@ def prob_loss(logits, target, weight, eps, acc):
     n, num_classes, s = logits.shape
     rows = np.zeros((n, 1, s), dtype=acc)
     w_row = _weight_row(weight, acc)
-    for r, k in blocks(n, num_classes, s, acc.itemsize) if num_classes else ():  # C = 0: an empty sum, 0
-        z = logits[r, :, k].astype(acc, copy=False)
-        y = _smoothed(target[r, :, k].astype(acc, copy=False), eps, num_classes)
+    for ix in blocks(n, num_classes, s, acc.itemsize) if num_classes else ():  # C = 0: an empty sum, 0
+        z = logits[ix].astype(acc, copy=False)
+        y = _smoothed(target[ix].astype(acc, copy=False), eps, num_classes)
         m, d = _stats(z)
-        rows[r, :, k] = _ce.ce_prob_term(z, y, w_row, m, d).sum(axis=1, keepdims=True)  # sum w y ((m - z) + log d)
+        rows[ix] = _ce.ce_prob_term(z, y, w_row, m, d).sum(axis=1, keepdims=True)  # sum w y ((m - z) + log d)
     return rows
 
 
@@ -164,14 +164,14 @@ def prob_grad(logits, target, weight, eps, g, acc):
     n, num_classes, s = logits.shape
     w_row = _weight_row(weight, acc)
     grad = np.empty(logits.shape, dtype=logits.dtype)
-    for r, k in blocks(n, num_classes, s, acc.itemsize) if num_classes else ():  # C = 0: an empty gradient
-        z = logits[r, :, k].astype(acc, copy=False)
-        y = _smoothed(target[r, :, k].astype(acc, copy=False), eps, num_classes)
+    for ix in blocks(n, num_classes, s, acc.itemsize) if num_classes else ():  # C = 0: an empty gradient
+        z = logits[ix].astype(acc, copy=False)
+        y = _smoothed(target[ix].astype(acc, copy=False), eps, num_classes)
         m, d = _stats(z)
         swy = (y * w_row).sum(axis=1, keepdims=True)  # sum_j w_j y_j, a row sum
-        a = _ce.ce_prob_coef(g[r, :, k], swy, d)  # g sum_j w_j y_j / d
+        a = _ce.ce_prob_coef(g[ix], swy, d)  # g sum_j w_j y_j / d
         e = _ce.shifted_exp(z, m)  # exp(z - m)
-        grad[r, :, k] = _ce.ce_prob_grad(e, y, w_row, a, g[r, :, k])  # a exp(z - m) - g w y
+        grad[ix] = _ce.ce_prob_grad(e, y, w_row, a, g[ix])  # a exp(z - m) - g w y
     return grad
 
 

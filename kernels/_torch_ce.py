@@ -90,12 +90,12 @@ class CrossEntropyProb(torch.autograd.Function):
         if num_classes == 0:  # an empty sum over classes: every position's loss is 0 (torch: mean = nan)
             for t in (m, d, swy, rows):
                 t.zero_()
-        for r, k in blocks(n, num_classes, s, torch.finfo(acc).bits // 8) if num_classes else ():
-            z, y = logits[r, :, k].to(acc), _smoothed(target[r, :, k].to(acc), eps, num_classes)
-            m[r, :, k] = mb = z.amax(1, keepdim=True)  # m = max_j z_j
-            d[r, :, k] = db = _ce.shifted_exp(z, mb).sum(1, keepdim=True)  # d = sum_j exp(z_j - m)
-            rows[r, :, k] = _ce.ce_prob_term(z, y, w_row, mb, db).sum(1, keepdim=True)  # sum w y ((m - z) + log d)
-            swy[r, :, k] = (y * w_row).sum(1, keepdim=True)  # sum_j w_j y_j, a row sum
+        for ix in blocks(n, num_classes, s, torch.finfo(acc).bits // 8) if num_classes else ():
+            z, y = logits[ix].to(acc), _smoothed(target[ix].to(acc), eps, num_classes)
+            m[ix] = mb = z.amax(1, keepdim=True)  # m = max_j z_j
+            d[ix] = db = _ce.shifted_exp(z, mb).sum(1, keepdim=True)  # d = sum_j exp(z_j - m)
+            rows[ix] = _ce.ce_prob_term(z, y, w_row, mb, db).sum(1, keepdim=True)  # sum w y ((m - z) + log d)
+            swy[ix] = (y * w_row).sum(1, keepdim=True)  # sum_j w_j y_j, a row sum
         den = n * s if num_classes else float("nan")  # mean over positions (torch: nan when C = 0)
         ctx.save_for_backward(logits, target, weight, m, d, swy)
         ctx.eps, ctx.reduction, ctx.den = eps, reduction, den
@@ -112,14 +112,14 @@ class CrossEntropyProb(torch.autograd.Function):
             gi = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device) if need_input else None
             gt = torch.empty(target.shape, dtype=target.dtype, device=target.device) if need_target else None
             gw = torch.zeros((num_classes,), dtype=acc, device=logits.device) if need_weight else None
-            for r, k in blocks(n, num_classes, s, torch.finfo(acc).bits // 8):
-                z, y = logits[r, :, k].to(acc), _smoothed(target[r, :, k].to(acc), eps, num_classes)
-                gb, mb, db = g[r, :, k], m[r, :, k], d[r, :, k]
+            for ix in blocks(n, num_classes, s, torch.finfo(acc).bits // 8):
+                z, y = logits[ix].to(acc), _smoothed(target[ix].to(acc), eps, num_classes)
+                gb, mb, db = g[ix], m[ix], d[ix]
                 if need_input:  # (g sum_j w_j y_j / d) exp(z - m) - g w y
                     e = _ce.shifted_exp(z, mb)  # exp(z - m)
-                    gi[r, :, k] = _ce.ce_prob_grad(e, y, w_row, _ce.ce_prob_coef(gb, swy[r, :, k], db), gb)
+                    gi[ix] = _ce.ce_prob_grad(e, y, w_row, _ce.ce_prob_coef(gb, swy[ix], db), gb)
                 if need_target:  # g (1 - eps) w (lse - z)
-                    gt[r, :, k] = _ce.ce_prob_target_grad(z, w_row, mb, db, eps, gb)
+                    gt[ix] = _ce.ce_prob_target_grad(z, w_row, mb, db, eps, gb)
                 if need_weight:  # summed over rows and positions: g y (lse - z)
                     gw += _ce.ce_prob_weight_grad(z, y, mb, db, gb).sum((0, 2))
             gw = gw.to(weight.dtype) if need_weight else None
