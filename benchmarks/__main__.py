@@ -97,6 +97,11 @@ def main(argv=None) -> int:
         "numpy": numpy.__version__,
         "load_average": {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]},
         "rounds": args.rounds,
+        "allocator": (
+            "glibc pinned: blocks up to 32 MiB reused from the heap, never trimmed; larger ones fresh pages"
+            if timing.steady_allocator()
+            else "the C library's default (no mallopt)"
+        ),
         "note": "time_ratio = median over rounds of (method time / F.cross_entropy time, same round), "
         "time_ratio_range = lowest and highest per-round ratio; peak_extra_L = peak extra memory in units of "
         "one logits tensor; pass forward_grad = a forward on logits that require grad (memory only)",

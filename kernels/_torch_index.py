@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import torch
 
-from kernels._blocks import BLOCK_BYTES, blocks
+from kernels._blocks import block_bytes, blocks
 from kernels._generated import torch_ce as _ce
 from kernels._torch_ce import _reduce, _scale, _zero, acc_dtype, once, target_weight
 
@@ -87,7 +87,8 @@ def row_pass(logits, safe, weight, eps, acc, overwrite: _Gradient | None = None)
     cast = logits.dtype != acc
     in_place = overwrite is not None and not cast
     scratch = None
-    for ix in blocks(n, num_classes, s, torch.finfo(acc).bits // 8):
+    size = block_bytes(logits.device.type, logits.numel() * logits.element_size())
+    for ix in blocks(n, num_classes, s, torch.finfo(acc).bits // 8, size):
         block = logits[ix]
         z = block.to(acc) if cast else block
         if in_place:
@@ -132,7 +133,7 @@ def _setup(logits, safe, valid, weight):
 class CrossEntropyIndex(torch.autograd.Function):
     """cross_entropy with class indices; ``safe`` (N, 1, S) holds the targets with ignored ones set to 0.
 
-    Saves the per-row statistics m and d only (with the logits and targets, which are alive anyway);
+    Saves the per-row statistics m, d and w_t only (with the logits and targets, which are alive anyway);
     backward recomputes e = exp(z - m) into the gradient.
     """
 
@@ -140,18 +141,18 @@ class CrossEntropyIndex(torch.autograd.Function):
     def forward(ctx, logits, safe, valid, weight, eps, reduction):
         acc, wt, den = _setup(logits, safe, valid, weight)
         m, d, swu, zt = row_pass(logits, safe, weight, eps, acc)
-        ctx.save_for_backward(logits, safe, valid, weight, m, d, den)
+        ctx.save_for_backward(logits, safe, valid, weight, m, d, den, wt)
         ctx.eps, ctx.reduction = eps, reduction
         return index_loss(zt, wt, valid, m, d, swu, weight, eps, reduction, den, logits.dtype, logits.shape[1])
 
     @staticmethod
     def backward(ctx, grad_out):
-        logits, safe, valid, weight, m, d, den = ctx.saved_tensors
+        logits, safe, valid, weight, m, d, den, wt = ctx.saved_tensors
         eps, num_classes = ctx.eps, logits.shape[1]
         acc = acc_dtype(logits.dtype)
         with torch.no_grad():
             g = _scale(grad_out, ctx.reduction, logits.shape, den, valid, acc)
-            rows = _Gradient(g, safe, target_weight(safe, valid, weight, acc), weight, eps, num_classes, acc)
+            rows = _Gradient(g, safe, wt, weight, eps, num_classes, acc)
             a = rows.coef(d)  # g ((1 - eps) w_t + eps sw / C) / d, every position at once
             grad = _recompute(logits, m, a, rows, acc)
         (grad,) = once("cross_entropy", (grad,), (logits,))
@@ -167,11 +168,12 @@ def _recompute(logits, m, a, rows: _Gradient, acc):
     """
     n, num_classes, s = logits.shape
     grad = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device)
-    la = _ce.log2_coef(a) if bool(((a >= 0) & (a <= 1)).all()) else None  # log2 a <= 0, or the multiply form
+    la = _ce.log2_coef(a)  # log2 a: <= 0 for a in [0, 1], nan for a < 0 or a nan, -inf for a = 0
+    la = la if bool((la <= 0).all()) else None  # otherwise the multiply form
     cast = grad.dtype != acc
     # float32 and float64 work in the gradient's own blocks, with no working buffer: blocks twice as large
     # halve the calls (measured 5 % faster at 8192 x 1000); half types keep 1 MiB float32 working blocks
-    size = BLOCK_BYTES if cast else 2 * BLOCK_BYTES
+    size = block_bytes(logits.device.type, logits.numel() * logits.element_size()) * (1 if cast else 2)
     # last block first: forward read it last, so it is the likeliest to be still in cache
     for ix in reversed(list(blocks(n, num_classes, s, torch.finfo(acc).bits // 8, size))):
         z = logits[ix]
