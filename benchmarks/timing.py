@@ -16,7 +16,6 @@ import torch
 
 from benchmarks.cases import Case, inputs
 
-
 #: glibc's mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
