@@ -169,6 +169,8 @@ def render(data: dict) -> str:
         f"NumPy {meta.get('numpy', '?')}, {meta.get('rounds', '?')} rounds; load average before and after: "
         f"{', '.join(map(str, load.get('before', [])))} and {', '.join(map(str, load.get('after', [])))})."
     )
+    if meta.get("allocator"):
+        where += f" Allocator in the timing process: {meta['allocator']}."
     image = f'<img alt="Time ratios and peak memory of each method" src="data:image/svg+xml;base64,{_plot(rows)}">'
     return "\n".join(
         [

@@ -90,8 +90,10 @@ def row_pass(logits, safe, weight, eps, acc, overwrite: _Gradient | None = None)
     size = block_bytes(logits.device.type, logits.numel() * logits.element_size())
     for ix in blocks(n, num_classes, s, torch.finfo(acc).bits // 8, size):
         block = logits[ix]
-        z = block.to(acc) if cast else block
-        if in_place:
+        z = block
+        if cast:  # half types: the float32 copy of the block is the working block
+            z = buf = block.to(acc)
+        elif in_place:
             buf = block
         else:
             scratch, buf = _scratch(scratch, z.shape, z, acc)

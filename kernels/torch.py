@@ -133,10 +133,12 @@ def _index_rows(input, target, weight, ignore_index, eps=0.0, reduction="none"):
     _v.uint8_with_smoothing(_name(target.dtype), weight is not None, eps, reduction)
     t = target.reshape(rows, 1, positions).long()
     valid = t != ignore_index
-    bad = valid & ((t < 0) | (t >= num_classes))
-    if t.device.type == "cpu" or not _UNCHECKED.get():
-        if bool(bad.any()):  # one device sync on CUDA, before any kernel reads the targets
-            raise _v.out_of_range(int(t[bad][0]), num_classes, ignore_index)
+    if (t.device.type == "cpu" or not _UNCHECKED.get()) and t.numel():
+        low, high = torch.stack(torch.aminmax(t)).tolist()  # one pass, one device sync on CUDA
+        if not 0 <= low <= high < num_classes:  # some target outside [0, C): ignored, or an error
+            bad = valid & ((t < 0) | (t >= num_classes))
+            if bool(bad.any()):
+                raise _v.out_of_range(int(t[bad][0]), num_classes, ignore_index)
     if weight is not None and weight.requires_grad:
         raise RuntimeError(
             "The function 'nll_loss_forward' is not differentiable with respect to argument 'weight'. This input "
