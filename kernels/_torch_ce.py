@@ -90,8 +90,9 @@ class CrossEntropyProb(torch.autograd.Function):
         if num_classes == 0:  # an empty sum over classes: every position's loss is 0 (torch: mean = nan)
             for t in (m, d, swy, rows):
                 t.zero_()
+        x, p = logits.detach(), target.detach()  # block views without autograd's view tracking
         for ix in blocks(n, num_classes, s, torch.finfo(acc).bits // 8) if num_classes else ():
-            z, y = logits[ix].to(acc), _smoothed(target[ix].to(acc), eps, num_classes)
+            z, y = x[ix].to(acc), _smoothed(p[ix].to(acc), eps, num_classes)
             m[ix] = mb = z.amax(1, keepdim=True)  # m = max_j z_j
             d[ix] = db = _ce.shifted_exp(z, mb).sum(1, keepdim=True)  # d = sum_j exp(z_j - m)
             rows[ix] = _ce.ce_prob_term(z, y, w_row, mb, db).sum(1, keepdim=True)  # sum w y ((m - z) + log d)
@@ -112,8 +113,9 @@ class CrossEntropyProb(torch.autograd.Function):
             gi = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device) if need_input else None
             gt = torch.empty(target.shape, dtype=target.dtype, device=target.device) if need_target else None
             gw = torch.zeros((num_classes,), dtype=acc, device=logits.device) if need_weight else None
+            x, p = logits.detach(), target.detach()  # block views without autograd's view tracking
             for ix in blocks(n, num_classes, s, torch.finfo(acc).bits // 8):
-                z, y = logits[ix].to(acc), _smoothed(target[ix].to(acc), eps, num_classes)
+                z, y = x[ix].to(acc), _smoothed(p[ix].to(acc), eps, num_classes)
                 gb, mb, db = g[ix], m[ix], d[ix]
                 if need_input:  # (g sum_j w_j y_j / d) exp(z - m) - g w y
                     e = _ce.shifted_exp(z, mb)  # exp(z - m)

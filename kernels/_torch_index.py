@@ -78,6 +78,7 @@ def _scratch(scratch, shape, like, acc):
 def row_pass(logits, safe, weight, eps, acc, overwrite: _Gradient | None = None):
     """m, d, (label smoothing) swu and the target logit z_t of every position, (N, 1, S) each. With
     ``overwrite``, the gradient it describes is written over the logits, in the same pass."""
+    logits = logits.detach()  # same storage and version counter; its block views skip autograd's view tracking
     n, num_classes, s = logits.shape
     w = weight.to(acc) if weight is not None else None
     m = torch.empty((n, 1, s), dtype=acc, device=logits.device)
@@ -168,6 +169,7 @@ def _recompute(logits, m, a, rows: _Gradient, acc):
     the exponent, a exp(z - m) = 2^((z - m) / ln 2 + log2 a) with log2 a <= 0, and the multiply pass goes:
     the exponent stays <= 0 and an a of 0 (an ignored position) gives 2^-inf = 0 exactly.
     """
+    logits = logits.detach()  # block views without autograd's view tracking
     n, num_classes, s = logits.shape
     grad = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device)
     la = _ce.log2_coef(a)  # log2 a: <= 0 for a in [0, 1], nan for a < 0 or a nan, -inf for a = 0
