@@ -72,7 +72,7 @@ def _goal_lines(rows: list[dict]) -> list[str]:
         unit = "x" if quantity == "time_ratio" else " L"
         # memory figures are exact to +-0.01 L (one allocation page-rounding), the precision the goals are stated in
         met = worst[quantity] <= limit + (0.01 if quantity == "peak_extra_L" else 0.0)
-        mark = "met" if met else f"**missed** (by {worst[quantity] / limit - 1:.0%})"
+        mark = "met" if met else f"**missed** (by {worst[quantity] / limit - 1:.1%})"
         rounds = worst.get("time_ratio_range") if quantity == "time_ratio" else None
         spread = f"; single rounds {rounds[0]:.2f}-{rounds[1]:.2f}x" if rounds else ""
         where = f"{worst['shape']}, {worst['options']}{spread}"

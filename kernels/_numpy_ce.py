@@ -1,7 +1,8 @@
 """Softmax cross-entropy and nll_loss on (N, C, S) NumPy logits: loss and vector-Jacobian product.
 
 The math is the emitted kernels/_generated/numpy_ce.py. For class indices, one pass over ~1 MiB blocks
-computes, through ``out=`` into the gradient's own block (or one scratch block for the loss alone):
+copies the block into the gradient's own block (or one scratch block for the loss alone) and computes
+there, through ``out=``:
 
     m = max_j z_j,    u = (z - m) / ln 2 <= 0,    e = 2^u = exp(z - m),    d = sum_j e_j
     swu = sum_j w_j u_j                           (label smoothing only: one matrix-vector product)

@@ -7,15 +7,16 @@ each written through ``out=`` into one preallocated block:
     swu = sum_j w_j u_j                          (label smoothing only: one matrix-vector product)
     loss = w_t ((m - z_t) + log d),    smooth = (sum_j w_j) log d - ln 2 swu    (per row, after the pass)
 
-Forward keeps m and d (N S floats each; lse = m + log d) and a reference to the logits, which are alive
-anyway: never log-probabilities, never an N x C buffer. Backward recomputes e = exp(z - m) from the saved
-m block by block straight into the gradient and scales it there: a e - b w, then -g (1 - eps) w_t added at
-the target index (no one-hot).
+Forward keeps m, d and w_t (N S floats each; lse = m + log d) and a reference to the logits, which are
+alive anyway: never log-probabilities, never an N x C buffer. Backward recomputes the gradient from the
+saved m block by block straight into its own blocks: a e - b w with e = exp(z - m), computed as
+2^((z - m) / ln 2 + log2 a) - b w when every a is in [0, 1] (kernel.ce_scaled_grad), then -g (1 - eps) w_t
+added at the target index (no one-hot).
 
 CrossEntropyOverwrite (the opt-in kernels.torch.cross_entropy_overwrite_logits) writes that gradient,
 for an upstream gradient of 1, over the logits during the same pass (one exponential per element) and
 keeps nothing else; its backward multiplies it in place by grad_output. Half types (float16, bfloat16)
-are computed in float32 through one scratch block.
+are computed in float32, in a float32 copy of each block.
 """
 
 from __future__ import annotations
