@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "hooks"))
-import benchmarks_hook  # noqa: E402
+import benchmarks_hook
 
 
 def _row(shape, method, pass_, time=None, memory=None):
