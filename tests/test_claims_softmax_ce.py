@@ -13,7 +13,7 @@ import sympy as sp
 import torch
 import torch.nn.functional as F
 
-from derivations import ce_gradient, ce_reduction, ce_weights, cross_entropy, kernel_ce_claims, label_smoothing
+from derivations import ce_gradient, ce_reduction, ce_weights, cross_entropy, kernel_ce_gradients, label_smoothing
 from derivations import softmax as softmax_claims
 from derivations.core import Claim, N, chain, check
 from derivations.numeric import spot_check
@@ -113,7 +113,7 @@ def target_independent_of_logits(size):
 
 def scaled_gradient_with_natural_log(size):
     """The backward's form 2^((z_k - m) / ln 2 + log2 a) with ln a in the exponent: a^(ln 2) exp(z_k - m)."""
-    real = kernel_ce_claims._scaled_grad(size)
+    real = kernel_ce_gradients._scaled_grad(size)
     last = real.steps[-1]
     wrong = last.expr.replace(lambda e: isinstance(e, sp.log) and e.args[0] != 2, lambda e: e * sp.log(2))
     steps = (*real.steps[:-1], (wrong, WRONG + "ln a in place of log2 a", last.rule))
