@@ -2,7 +2,8 @@
 
 A case is a plain dict so that it can cross into a subprocess for the memory measurement:
     {"method": "torch" | "ours" | "ours_inplace" | "numpy", "pass": "forward" | "forward_backward",
-     "n": 4096, "c": 32000, "options": {"weight": bool, "ignore_index": bool, "label_smoothing": float}}
+     "n": 4096, "c": 32000, "options": {"weight": bool, "ignore_index": bool, "label_smoothing": float},
+     "device": "cpu" | "cuda", "dtype": "float32" | "bfloat16"}     (the last two optional: cpu, float32)
 
 The pass "forward_grad" (memory only) is a forward on logits that require grad, with no backward: what a
 forward keeps for its backward.
@@ -24,20 +25,26 @@ OPTION_SETS = {
 }
 
 
-def inputs(n: int, c: int, options: dict, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, dict]:
-    """float32 logits (N, C), int64 targets, and the keyword arguments the options ask for."""
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+def inputs(
+    n: int, c: int, options: dict, seed: int = 0, device: str = "cpu", dtype: str = "float32"
+) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    """Logits (N, C) of ``dtype``, int64 targets and the keyword arguments the options ask for, on ``device``
+    (drawn on the CPU, so every device gets the same numbers)."""
     gen = torch.Generator().manual_seed(seed)
-    logits = torch.randn(n, c, generator=gen)
+    logits = torch.randn(n, c, generator=gen).to(device=device, dtype=DTYPES[dtype])
     target = torch.randint(0, c, (n,), generator=gen)
     kwargs: dict = {}
-    if options.get("weight"):
-        kwargs["weight"] = torch.rand(c, generator=gen) + 0.5
+    if options.get("weight"):  # torch takes a weight of the logits' dtype
+        kwargs["weight"] = (torch.rand(c, generator=gen) + 0.5).to(device=device, dtype=DTYPES[dtype])
     if options.get("ignore_index"):
         target[::7] = -100  # every 7th position is ignored
         kwargs["ignore_index"] = -100
     if options.get("label_smoothing"):
         kwargs["label_smoothing"] = float(options["label_smoothing"])
-    return logits, target, kwargs
+    return logits, target.to(device), kwargs
 
 
 class Case:
@@ -86,12 +93,16 @@ class Case:
 
 def build_case(spec: dict, seed: int = 0) -> tuple[Case, int]:
     """The case for ``spec`` on fresh inputs, and L = the bytes of its logits tensor."""
-    logits, target, kwargs = inputs(spec["n"], spec["c"], spec.get("options", {}), seed)
+    device, dtype = spec.get("device", "cpu"), spec.get("dtype", "float32")
+    logits, target, kwargs = inputs(spec["n"], spec["c"], spec.get("options", {}), seed, device, dtype)
     return Case(spec, logits, target, kwargs), logits.numel() * logits.element_size()
 
 
-def available(method: str) -> bool:
-    """Whether the kernels expose this method (the in-place variant is an explicit opt-in API)."""
+def available(method: str, device: str = "cpu", dtype: str = "float32") -> bool:
+    """Whether the kernels expose this method for the device and dtype (the in-place variant is an explicit
+    opt-in API; NumPy runs on the CPU, in float32 here)."""
+    if method == "numpy" and (device != "cpu" or dtype != "float32"):
+        return False
     try:
         if method == "ours_inplace":
             from kernels.torch import cross_entropy_overwrite_logits  # noqa: F401

@@ -1,9 +1,10 @@
 """Peak extra memory of one loss call, in units of L = the bytes of one logits tensor.
 
-The CPU build of torch keeps no allocator statistics and tracemalloc cannot see tensors, so each
-case runs in a fresh subprocess with ``MALLOC_MMAP_THRESHOLD_=65536`` (big blocks go straight to the
-OS and come back when freed): allocate the inputs, read VmRSS, reset the high-water mark
-(``echo 5 > /proc/self/clear_refs``), run the case once, read VmHWM. extra = (VmHWM - VmRSS) / L.
+On CUDA, torch.cuda.max_memory_allocated counts it exactly, in-process (measure_cuda). The CPU build of
+torch keeps no allocator statistics and tracemalloc cannot see tensors, so each CPU case runs in a fresh
+subprocess with ``MALLOC_MMAP_THRESHOLD_=65536`` (big blocks go straight to the OS and come back when
+freed): allocate the inputs, read VmRSS, reset the high-water mark (``echo 5 > /proc/self/clear_refs``),
+run the case once, read VmHWM. extra = (VmHWM - VmRSS) / L.
 """
 
 from __future__ import annotations
@@ -41,8 +42,35 @@ print(json.dumps({"extra_bytes": peak - before, "logits_bytes": logits_bytes}))
 """
 
 
+def measure_cuda(spec: dict) -> float:
+    """Peak extra device memory of one run of a CUDA case, in units of L: torch's caching allocator counts
+    every byte it hands out, so this runs in-process (torch.cuda.max_memory_allocated, exact)."""
+    import gc
+
+    import torch
+
+    from benchmarks.cases import build_case
+
+    case, logits_bytes = build_case(spec)
+    case.run()  # warm-up: cuBLAS handles and the like are not the loss's memory
+    case.reset()
+    gc.collect()
+    torch.cuda.synchronize()
+    before = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    case.run()
+    torch.cuda.synchronize()
+    extra = torch.cuda.max_memory_allocated() - before
+    del case
+    gc.collect()
+    torch.cuda.empty_cache()
+    return extra / logits_bytes
+
+
 def measure(spec: dict) -> float:
     """Peak extra memory of one run of the case ``spec`` (see benchmarks.cases), in units of L."""
+    if spec.get("device", "cpu") == "cuda":
+        return measure_cuda(spec)
     if not os.path.exists("/proc/self/clear_refs"):
         raise RuntimeError("peak-memory measurement needs Linux /proc/self/clear_refs")
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", OMP_NUM_THREADS="1")

@@ -38,8 +38,18 @@ def steady_allocator() -> bool:
 
 def _time_once(case: Case, repeat: int) -> float:
     best = float("inf")
+    cuda = case.logits.device.type == "cuda"
     for _ in range(repeat):
         case.reset()
+        if cuda:  # device time between two events on the stream, after the queue has drained
+            torch.cuda.synchronize()
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            case.run()
+            end.record()
+            end.synchronize()
+            best = min(best, start.elapsed_time(end) / 1000)
+            continue
         start = time.perf_counter()
         case.run()
         best = min(best, time.perf_counter() - start)
@@ -47,19 +57,31 @@ def _time_once(case: Case, repeat: int) -> float:
 
 
 def ratios(
-    n: int, c: int, options: dict, methods: list[str], passes: list[str], rounds: int = 7, seed: int = 0, spread=None
+    n: int,
+    c: int,
+    options: dict,
+    methods: list[str],
+    passes: list[str],
+    rounds: int = 7,
+    seed: int = 0,
+    spread=None,
+    device: str = "cpu",
+    dtype: str = "float32",
 ) -> dict:
     """{(method, pass): median ratio to the torch reference of the same pass}, plus the reference's median time.
 
-    ``spread``, a dict, receives {(method, pass): (lowest, highest) per-round ratio}.
+    ``spread``, a dict, receives {(method, pass): (lowest, highest) per-round ratio}. On CUDA each call is
+    timed by CUDA events (device time); on the CPU by the wall clock, one torch thread.
     """
     torch.set_num_threads(1)
-    steady_allocator()
-    logits, target, kwargs = inputs(n, c, options, seed)
+    if device == "cpu":
+        steady_allocator()
+    logits, target, kwargs = inputs(n, c, options, seed, device, dtype)
     cases = {}
     for pass_ in passes:
         for method in ["torch", *methods]:
-            spec = {"method": method, "pass": pass_, "n": n, "c": c, "options": options}
+            spec = {"method": method, "pass": pass_, "n": n, "c": c, "options": options, "device": device}
+            spec["dtype"] = dtype
             # every method works on its own copy: the in-place variant overwrites its logits
             cases[(method, pass_)] = Case(spec, logits.clone(), target, kwargs)
     # small shapes take a few ms: take the best of a few calls per round so timer noise stays small

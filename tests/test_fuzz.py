@@ -11,6 +11,9 @@ from __future__ import annotations
 import math
 
 import pytest
+
+pytest.importorskip("hypothesis", reason="the property tests need hypothesis (pip install -e .[test])")
+
 import torch
 import torch.nn.functional as F
 from _compare import TOLERANCES, check_parity
