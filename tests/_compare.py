@@ -9,15 +9,24 @@ twin on the same inputs, and compares output shape, dtype, value and the gradien
 products with one random upstream gradient) by the tolerance of the dtype in `TOLERANCES`. In float64
 torch's result is the expected value; in float32, float16 and bfloat16 the expected value is torch in
 float64 on the same rounded inputs, and torch's own result in the dtype is the bar ours must clear.
+
+`seeded(*key)` is the generator every test case draws from: one seed per case key, the same on every run.
 """
 
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
+import pytest
 import torch
+
+
+def seeded(*key) -> torch.Generator:
+    """A generator seeded from the case key: the same numbers on every run and every machine."""
+    return torch.Generator().manual_seed(zlib.crc32(repr(key).encode()))
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,9 @@ TOLERANCES = {
     # concern at the sizes tested; the absolute 1e-5 covers values at 0.
     torch.bfloat16: Tol(atol=1e-5, rtol=2.0**-7, oracle=True),
 }
+
+#: The dtypes of TOLERANCES as pytest parameters, named without "torch.".
+DTYPES = [pytest.param(d, id=str(d).removeprefix("torch.")) for d in TOLERANCES]
 
 
 def _as_f64(x) -> np.ndarray:

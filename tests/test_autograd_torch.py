@@ -8,26 +8,20 @@ statistics, never a new N x C tensor such as torch's saved log-probabilities.
 
 from __future__ import annotations
 
-import zlib
-
 import pytest
 import torch
 import torch.nn.functional as F
-from _compare import assert_close
+from _compare import assert_close, seeded
 
 import kernels.torch as kt
 
 REDUCTIONS = ["none", "sum", "mean"]
 
 
-def _gen(*key) -> torch.Generator:
-    return torch.Generator().manual_seed(zlib.crc32(repr(key).encode()))
-
-
 def _autograd_cases(lib):
     """name -> (fn, float64 args): the loss taken from `lib` (kernels.torch or torch.nn.functional) and its
     differentiable arguments (logits or input first, then a floating target where there is one)."""
-    g = _gen("autograd")
+    g = seeded("autograd")
     r = lambda *s: torch.randn(*s, generator=g, dtype=torch.float64)  # noqa: E731
     t, ts = torch.tensor([0, 2, 1]), torch.tensor([[0, 3], [2, 1]])
     w = torch.rand(4, generator=g, dtype=torch.float64) + 0.5
@@ -117,7 +111,7 @@ SAVED_CASES = {
 def test_graph_saves_no_new_n_by_c_tensor(name):
     """Every saved tensor with N*C elements or more must be an input's storage: only per-row statistics
     (N floats) are new. Checked to fail on torch.nn.functional, which saves the N x C log-probabilities."""
-    g = _gen("saved")
+    g = seeded("saved")
     N, C = 160, 50
     x = torch.randn(N, C, generator=g, requires_grad=True)
     p = torch.softmax(torch.randn(N, C, generator=g), 1).requires_grad_()

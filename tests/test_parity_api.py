@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from _compare import TOLERANCES, assert_close, check_parity
-from test_parity_torch import _gen
+from _compare import TOLERANCES, assert_close, check_parity, seeded
 
 import kernels.torch as kt
 
@@ -23,7 +22,7 @@ MODULES = [
 
 @pytest.mark.parametrize(("name", "ctor", "buffer"), MODULES, ids=[m[0] for m in MODULES])
 def test_module_is_a_drop_in(name, ctor, buffer):
-    g = _gen("module", name)
+    g = seeded("module", name)
     ctor = {k: torch.rand(5, generator=g, dtype=torch.float64) + 0.5 if k == buffer else v for k, v in ctor.items()}
     ours, theirs = getattr(kt, name)(**ctor), getattr(torch.nn, name)(**ctor)
     assert isinstance(ours, torch.nn.Module)
@@ -87,7 +86,7 @@ INFORMATION = {  # torch's own expressions; 0 log 0 = 0 through xlogy
 @pytest.mark.parametrize("dim", [-1, 0, 1])
 @pytest.mark.parametrize("name", list(INFORMATION))
 def test_information_quantities(name, dim, dtype):
-    g = _gen("info", name)
+    g = seeded("info", name)
     p = torch.softmax(torch.randn(3, 6, 4, generator=g, dtype=torch.float64), dim).to(dtype)
     q = torch.softmax(torch.randn(3, 6, 4, generator=g, dtype=torch.float64), dim).to(dtype)
     ours = getattr(kt, name)

@@ -9,18 +9,15 @@ tests/test_parity_api.py.
 
 from __future__ import annotations
 
-import zlib
-
 import pytest
 import torch
 import torch.nn.functional as F
-from _compare import TOLERANCES, check_parity
+from _compare import DTYPES, check_parity, seeded
 
 import kernels.torch as kt
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 DEVICES = [pytest.param("cpu", id="cpu"), pytest.param("cuda", id="cuda", marks=[pytest.mark.cuda, CUDA])]
-DTYPES = [pytest.param(d, id=str(d).removeprefix("torch.")) for d in TOLERANCES]
 REDUCTIONS = ["none", "sum", "mean"]
 
 # input shape; class dim is 0 for 1-D input, else 1; "7" has a 0-d target, "0x5" is an empty batch
@@ -43,17 +40,13 @@ CE_OPTIONS = {
 }
 
 
-def _gen(*key) -> torch.Generator:
-    return torch.Generator().manual_seed(zlib.crc32(repr(key).encode()))
-
-
 def _cdim(shape) -> int:
     return 0 if len(shape) == 1 else 1
 
 
 def make_case(shape, opts, dtype, device, key):
     """(args, kwargs, grad_args) for cross_entropy / nll_loss on the given input shape and options."""
-    g = _gen(key)
+    g = seeded(key)
     cd = _cdim(shape)
     C = shape[cd]
     x = torch.randn(shape, generator=g, dtype=torch.float64) * 3
@@ -121,7 +114,7 @@ def test_nll_loss(shape, option, device, dtype, reduction):
 @pytest.mark.parametrize("option", ["plain", "weight", "pos_weight", "both"])
 @pytest.mark.parametrize("shape", ["3x423", "2x5x3x4", "7", "0x5"])
 def test_binary_cross_entropy_with_logits(shape, option, device, dtype, reduction):
-    g = _gen("bce", shape, option)
+    g = seeded("bce", shape, option)
     size = SHAPES[shape]
     to = lambda v: v.to(dtype).to(device)  # noqa: E731
     x = to(torch.randn(size, generator=g, dtype=torch.float64) * 3)
@@ -142,7 +135,7 @@ def test_binary_cross_entropy_with_logits(shape, option, device, dtype, reductio
 @pytest.mark.parametrize("log_target", [False, True])
 @pytest.mark.parametrize("shape", ["3x423", "2x5x3x4", "7", "0x5"])
 def test_kl_div(shape, log_target, device, dtype, reduction):
-    g = _gen("kl", shape, log_target)
+    g = seeded("kl", shape, log_target)
     size, cd = SHAPES[shape], _cdim(SHAPES[shape])
     logq = torch.log_softmax(torch.randn(size, generator=g, dtype=torch.float64), cd)
     p = torch.softmax(torch.randn(size, generator=g, dtype=torch.float64) * 2, cd)
