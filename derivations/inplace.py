@@ -10,7 +10,8 @@ nodes that each have exactly one child containing it. Along the spine:
 
     spine symbol            -> read directly by the first operation (no copy)
     x + r, x - r            -> add / subtract r          (r: the other terms, printed by the strict printer)
-    c * x + r (torch)       -> torch.add(r, x, alpha=c)  (one pass for the scale and the shift)
+    c * x + r (torch)       -> torch.add(r, x, alpha=c)  (one pass for the scale and the shift; c an
+                               irrational constant or the scalar argument c, a Python float)
     x + c * v (torch)       -> out.addcmul_(c, v)        (no block-sized product is formed)
     c * x, x / r            -> multiply by c (an irrational constant as a float literal), divide by r
     exp2(x), exp(x), log(x) -> the function with out=
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations.kernel_forms import Exp2, Kernel
+from derivations.kernel_forms import SCALE, Exp2, Kernel
 from derivations.printers import UnprintableKernel, constant, literal
 
 #: Binary operations by backend: the function that takes ``out=``.
@@ -97,7 +98,8 @@ class IntoPrinter:
             pending = self._gen(inner)
             add = self.printer._module_format(_BINARY["torch"]["add"])
             rest, source = self._print(sp.Add(*rows)), pending or "out"
-            self.lines.append(f"{add}({rest}, {source}, alpha={literal(number)}, out=out)")
+            alpha = literal(number) if constant(number) else self._print(number)
+            self.lines.append(f"{add}({rest}, {source}, alpha={alpha}, out=out)")
             rows, pending = [], None
         else:
             pending = self._gen(spine)
@@ -112,11 +114,15 @@ class IntoPrinter:
         return pending
 
     def _scaled(self, term) -> tuple[sp.Expr, sp.Expr] | None:
-        """(c, x) for a spine term c * x with c an irrational constant (1 / ln 2), else None."""
+        """(c, x) for a spine term c * x with c an irrational constant (1 / ln 2) or the scalar SCALE, else None."""
         if not isinstance(term, sp.Mul):
             return None
         number, inner = term.as_independent(*term.free_symbols, as_Add=False)
-        return (number, inner) if constant(number) and number != 1 else None
+        if constant(number) and number != 1:
+            return number, inner
+        if SCALE in term.args and not (term / SCALE).has(SCALE):  # c * x with c a Python float argument
+            return SCALE, term / SCALE
+        return None
 
     def _product(self, term) -> bool:
         """A product c * v added along the spine: torch fuses it (addcmul_), NumPy adds it."""

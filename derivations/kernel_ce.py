@@ -5,6 +5,8 @@
     dloss/dz_k = (g w_t / d) exp(z_k - m) - g w_t [k = t]   (the one-hot enters only at k = t)
     exp(z_k - m) = 2^u_k,  u_k = (z_k - m) / ln 2 <= 0        (exp2 is the fast exponential on CPU)
     a exp(z_k - m) = 2^(u_k + log2 a)                         (backward, for 0 <= a <= 1: one pass fewer)
+    u'_k = c z_k - kappa,  d = sum_j 2^u'_j / 2^(c m - kappa)  (folded: one fused multiply-add, c = 1 / ln 2)
+    a exp(z_k - m) = 2^(c z_k - kappa),  kappa = c m - log2 a   (the folded backward)
     sum_j w_j (lse - z_j) = (sum_j w_j) log d - ln 2 sum_j w_j u_j   (two nonnegative terms)
 
 Every expression is proved equal to its textbook form (log-softmax, torch's label smoothing and
@@ -30,9 +32,13 @@ from derivations.kernel_forms import (
     XT,
     ZT,
     A,
+    DF,
+    SCALE,
+    SWUF,
     B,
     D,
     E,
+    K,
     Exp2,
     G,
     Kernel,
@@ -73,6 +79,12 @@ def forms() -> dict[str, sp.Expr]:
         "ce_grad_scaled_smooth": Exp2(shift + LA) - B * W,
         "ce_grad_smooth_coef": G * EPS / NUM_CLASSES,
         "ce_grad_dense_smooth": A * E - B * W,
+        "folded_shift": SCALE * Z - K,
+        "folded_sum": DF / Exp2(SCALE * M - K),
+        "folded_swu": SWUF + SW * (K - SCALE * M),
+        "folded_grad_shift": SCALE * M - LA,
+        "ce_grad_folded": Exp2(SCALE * Z - K),
+        "ce_grad_folded_smooth": Exp2(SCALE * Z - K) - B * W,
         "ce_grad_at_target": -G * (1 - EPS) * WT,
         "smoothed_target": (1 - EPS) * Y + EPS / NUM_CLASSES,
         "ce_prob_term": W * Y * stat,
@@ -107,6 +119,18 @@ _TABLE = (  # name, arguments, claim, summary[, block argument of the in-place t
         Z,
     ),
     ("ce_grad_dense_smooth", (E, W, A, B), "kernel.ce_smoothed_grad", "Label-smoothed gradient, dense part.", E),
+    ("folded_shift", (Z, SCALE, K), "kernel.ce_folded_sum", "Folded exponent u' = c z - kappa <= 0 (kappa >= c m).", Z),
+    ("folded_sum", (DF, SCALE, M, K), "kernel.ce_folded_sum", "Row sum d = d' / 2^(c m - kappa) of the folded d'."),
+    ("folded_swu", (SWUF, SW, SCALE, M, K), "kernel.ce_folded_smooth", "sum_j w_j u_j from its folded sum."),
+    ("folded_grad_shift", (SCALE, M, LA), "kernel.ce_folded_grad", "Backward's folded shift kappa = c m - log2 a >= c m."),
+    ("ce_grad_folded", (Z, SCALE, K), "kernel.ce_folded_grad", "Gradient away from the target, 2^(c z - kappa).", Z),
+    (
+        "ce_grad_folded_smooth",
+        (Z, SCALE, W, K, B),
+        "kernel.ce_folded_grad",
+        "Label-smoothed gradient, dense part, 2^(c z - kappa) - b w.",
+        Z,
+    ),
     ("ce_grad_at_target", (G, WT, EPS), "kernel.ce_smoothed_grad", "Added at the target class only."),
     ("smoothed_target", (Y, EPS, NUM_CLASSES), "kernel.smoothed_target", "(1 - eps) y + eps / C."),
     ("ce_prob_term", (Z, Y, W, M, D), "kernel.ce_prob_loss", "Probability-target term; summed per row."),
@@ -141,6 +165,7 @@ def bind(expr: sp.Expr, n, index=k, base2: bool = False) -> sp.Expr:
     values[U] = (z_[index] - M) / sp.log(2)  # u_k = (z_k - m) / ln 2
     values[E] = sp.exp(z_[index] - M)  # e_k = exp(z_k - m), computed as 2^u_k
     values[SWU] = total(w_[j] * (z_[j] - M), n) / sp.log(2)  # sum_j w_j u_j
+    values[SCALE] = 1 / sp.log(2)  # c = 1 / ln 2
     bound = substitute(expr, values)
     return bound if base2 else bound.replace(Exp2, lambda x: sp.exp(x * sp.log(2)))
 

@@ -31,11 +31,14 @@ from derivations.kernel_ce_gradients import (
     _nll_grad,
     _prob_grad,
     _prob_target_grad,
+    _folded_grad,
     _prob_weight_grad,
     _sample_positive,
     _scaled_grad,
     _smoothed_grad,
 )
+from derivations.kernel_ce_folded import _folded_smooth, _folded_sum
+from derivations.kernel_ce_folded import sample as _sample_folded
 from derivations.kernel_forms import NLL, SMOOTH, XT, D, M, U
 from derivations.symbols import LSE, eps, j, k, lse_explicit, softmax, t, total, w, y, z
 
@@ -192,6 +195,28 @@ def claims():
             (2, 3),
             sample=_sample_positive,
             extra=("a = g ((1 - eps) w_t + eps sw / C) / d in [0, 1] (the wrapper checks; a = 0 gives 2^-inf = 0)",),
+        ),
+        _claim(
+            "kernel.ce_folded_sum",
+            "Folded exponent: the row sum d from sum_j 2^(c z_j - kappa), for any kappa",
+            _folded_sum,
+            sample=_sample_folded,
+            extra=("c = 1 / ln 2; kappa any real number (the kernels round c m up to a float32)",),
+        ),
+        _claim(
+            "kernel.ce_folded_smooth",
+            "Folded exponent: sum_j w_j u_j from sum_j w_j (c z_j - kappa)",
+            _folded_smooth,
+            sample=_sample_folded,
+            extra=("c = 1 / ln 2; kappa any real number",),
+        ),
+        _claim(
+            "kernel.ce_folded_grad",
+            "The gradient with m and log2 a in one row shift kappa (folded backward)",
+            _folded_grad,
+            (2, 3),
+            sample=_sample_positive,
+            extra=("a in (0, 1], c = 1 / ln 2, kappa = c m - log2 a (the wrapper rounds it up; a = 0 gives 2^-inf)",),
         ),
         _claim(
             "kernel.smoothed_target",

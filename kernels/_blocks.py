@@ -46,3 +46,19 @@ def blocks(n: int, num_classes: int, s: int, itemsize: int, size: int | None = N
     for i in range(n):
         for k in range(0, s, width):
             yield slice(i, i + 1), slice(None), slice(k, min(k + width, s))
+
+
+def views(index: list[Block], *tensors):
+    """Per block of ``index``: (block, each tensor's view of it), None staying None. Row blocks come from one
+    ``split`` per tensor, which makes every view in one call instead of one indexing call per block."""
+    if not index:  # nothing to cover (a dimension of size 0)
+        return []
+    rows = all(isinstance(ix, slice) for ix in index)
+    sizes = [ix.stop - ix.start for ix in index] if rows else []
+    columns = []
+    for t in tensors:
+        if t is None:
+            columns.append([None] * len(index))
+        else:
+            columns.append(t.split(sizes) if rows else [t[ix] for ix in index])
+    return list(zip(index, *columns, strict=True))

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import torch
 
-from kernels._blocks import block_bytes, blocks
+from kernels import _fold
+from kernels._blocks import block_bytes, blocks, views
 from kernels._generated import torch_ce as _ce
 from kernels._torch_ce import _reduce, _scale, _zero, acc_dtype, once, target_weight
 
@@ -52,21 +53,36 @@ class _Gradient:
         """a = g ((1 - eps) w_t + eps sw / C) / d, the coefficient of exp(z - m)."""
         return _ce.ce_grad_coef(self.g[ix], self.wt[ix], self.sw, self.eps, self.num_classes, d)
 
-    def write(self, out, e, a, ix):
+    def parts(self, index):
+        """Per block of ``index``: its views (safe, at, b) of the targets and the row coefficients."""
+        return [block[1:] for block in views(index, self.safe, self.at, self.b)]
+
+    def write(self, out, e, a, part):
         """out = a e - b w (+ at the target): the gradient of a block whose e = exp(z - m) is given."""
-        if self.b is not None:
-            _ce.ce_grad_dense_smooth_into(out, e, self.w_row, a, self.b[ix])
+        safe, at, b = part
+        if b is not None:
+            _ce.ce_grad_dense_smooth_into(out, e, self.w_row, a, b)
         else:
             _ce.ce_grad_dense_into(out, e, a)
-        out.scatter_add_(1, self.safe[ix], self.at[ix])  # -g (1 - eps) w_t at k = t only
+        out.scatter_add_(1, safe, at)  # -g (1 - eps) w_t at k = t only
 
-    def write_scaled(self, out, z, m, la, ix):
+    def write_folded(self, out, z, kappa, part):
+        """out = 2^(c z - kappa) - b w (+ at the target), kappa = c m - log2 a: the same gradient, one fused shift."""
+        safe, at, b = part
+        if b is not None:
+            _ce.ce_grad_folded_smooth_into(out, z, _fold.C32, self.w_row, kappa, b)
+        else:
+            _ce.ce_grad_folded_into(out, z, _fold.C32, kappa)
+        out.scatter_add_(1, safe, at)  # -g (1 - eps) w_t at k = t only
+
+    def write_scaled(self, out, z, m, la, part):
         """out = 2^((z - m) / ln 2 + log2 a) - b w (+ at the target): the same gradient, a moved into the exponent."""
-        if self.b is not None:
-            _ce.ce_grad_scaled_smooth_into(out, z, m, self.w_row, la, self.b[ix])
+        safe, at, b = part
+        if b is not None:
+            _ce.ce_grad_scaled_smooth_into(out, z, m, self.w_row, la, b)
         else:
             _ce.ce_grad_scaled_into(out, z, m, la)
-        out.scatter_add_(1, self.safe[ix], self.at[ix])  # -g (1 - eps) w_t at k = t only
+        out.scatter_add_(1, safe, at)  # -g (1 - eps) w_t at k = t only
 
 
 def _scratch(scratch, shape, like, acc):
@@ -76,9 +92,13 @@ def _scratch(scratch, shape, like, acc):
     return scratch, (scratch if scratch.shape == shape else scratch[: shape[0], :, : shape[2]])
 
 
-def row_pass(logits, safe, weight, eps, acc, overwrite: _Gradient | None = None):
+def row_pass(logits, safe, weight, eps, acc, overwrite: _Gradient | None = None, fold: bool | None = None):
     """m, d, (label smoothing) swu and the target logit z_t of every position, (N, 1, S) each. With
-    ``overwrite``, the gradient it describes is written over the logits, in the same pass."""
+    ``overwrite``, the gradient it describes is written over the logits, in the same pass.
+
+    ``fold`` (by default where kernels/_fold.py allows it, never with ``overwrite``) computes each block's
+    exponent as c z - kappa in one fused multiply-add and corrects d and swu after the pass; positions it
+    cannot fold (|m| >= 2^23, a non-finite m) are then passed again unfolded."""
     logits = logits.detach()  # same storage and version counter; its block views skip autograd's view tracking
     n, num_classes, s = logits.shape
     w = weight.to(acc) if weight is not None else None
@@ -89,9 +109,14 @@ def row_pass(logits, safe, weight, eps, acc, overwrite: _Gradient | None = None)
     cast = logits.dtype != acc
     in_place = overwrite is not None and not cast
     scratch = None
+    if fold is None:
+        fold = overwrite is None and _fold.folding(logits, acc)
+    kappa = torch.empty_like(m) if fold else None  # the row shifts, kappa >= c m
+    up = torch.full((), torch.inf, dtype=acc, device=logits.device)
     size = block_bytes(logits.device.type, logits.numel() * logits.element_size())
-    for ix in blocks(n, num_classes, s, torch.finfo(acc).bits // 8, size):
-        block = logits[ix]
+    index = list(blocks(n, num_classes, s, torch.finfo(acc).bits // 8, size))
+    parts = overwrite.parts(index) if overwrite is not None else [None] * len(index)
+    for (ix, block, mb, db, ztb, safeb, kb, swub), part in zip(views(index, logits, m, d, zt, safe, kappa, swu), parts):
         z = block
         if cast:  # half types: the float32 copy of the block is the working block
             z = buf = block.to(acc)
@@ -99,18 +124,38 @@ def row_pass(logits, safe, weight, eps, acc, overwrite: _Gradient | None = None)
             buf = block
         else:
             scratch, buf = _scratch(scratch, z.shape, z, acc)
-        mb = torch.amax(z, 1, keepdim=True, out=m[ix])  # m = max_j z_j, straight into m
-        torch.gather(block, 1, safe[ix], out=zt[ix])  # z_t while the block is in cache, before any overwrite
-        u = _ce.base2_shift_into(buf, z, mb)  # u = (z - m) / ln 2 <= 0
-        if swu is not None:
-            swu[ix] = _class_dot(u, w)  # sum_j w_j u_j
+        torch.amax(z, 1, keepdim=True, out=mb)  # m = max_j z_j, straight into m
+        torch.gather(block, 1, safeb, out=ztb)  # z_t while the block is in cache, before any overwrite
+        if fold:  # u' = c z - kappa <= 0 in one fused multiply-add, kappa = c m rounded up
+            u = _ce.folded_shift_into(buf, z, _fold.C32, _fold.shift_into(kb, mb, up))
+        else:
+            u = _ce.base2_shift_into(buf, z, mb)  # u = (z - m) / ln 2 <= 0
+        if swub is not None:
+            swub.copy_(_class_dot(u, w))  # sum_j w_j u_j
         e = _ce.base2_exp_into(buf, u)  # e = 2^u = exp(z - m), in (0, 1]
-        db = torch.sum(e, 1, keepdim=True, out=d[ix])  # d = sum_j e_j, straight into d
+        torch.sum(e, 1, keepdim=True, out=db)  # d = sum_j e_j, straight into d
         if overwrite is not None:
-            overwrite.write(buf, e, overwrite.coef(db, ix), ix)
+            overwrite.write(buf, e, overwrite.coef(db, ix), part)
             if not in_place:
                 block.copy_(buf)
+    if fold:
+        _unfolded_rows(logits, safe, weight, eps, acc, m, d, swu, kappa)
     return m, d, swu, zt.to(acc)
+
+
+def _unfolded_rows(logits, safe, weight, eps, acc, m, d, swu, kappa):
+    """d = d' / 2^(c m - kappa) and swu = swu' + (kappa - c m) sum_j w_j where the pass folded; the rows
+    with a position it could not fold (|m| >= 2^23 or not finite) are passed again, unfolded."""
+    sw = weight.double().sum() if weight is not None else float(logits.shape[1])  # sum_j w_j
+    folded = _fold.foldable(m)
+    _fold.unfold(m, kappa, d, swu, sw)  # a position that could not fold gets a wrong d here, replaced below
+    if bool(folded.all()):
+        return
+    rows = (~folded).flatten(1).any(1).nonzero()[:, 0]
+    m2, d2, swu2, _ = row_pass(logits[rows], safe[rows], weight, eps, acc, fold=False)
+    m[rows], d[rows] = m2, d2
+    if swu is not None:
+        swu[rows] = swu2
 
 
 def index_loss(zt, wt, valid, m, d, swu, weight, eps, reduction, den, dtype, num_classes):
@@ -168,30 +213,36 @@ def _recompute(logits, m, a, rows: _Gradient, acc):
 
     Where every a lies in [0, 1] (loss.backward() through a mean or a sum: a = g w_t / d <= 1), a moves into
     the exponent, a exp(z - m) = 2^((z - m) / ln 2 + log2 a) with log2 a <= 0, and the multiply pass goes:
-    the exponent stays <= 0 and an a of 0 (an ignored position) gives 2^-inf = 0 exactly.
+    the exponent stays <= 0 and an a of 0 (an ignored position) gives 2^-inf = 0 exactly. Where float32
+    allows (kernels/_fold.py), m and log2 a join in one row shift kappa and the exponent c z - kappa is one
+    fused multiply-add.
     """
     logits = logits.detach()  # block views without autograd's view tracking
     n, num_classes, s = logits.shape
     grad = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device)
     la = _ce.log2_coef(a)  # log2 a: <= 0 for a in [0, 1], nan for a < 0 or a nan, -inf for a = 0
     la = la if bool((la <= 0).all()) else None  # otherwise the multiply form
+    kappa = _fold.grad_shift(m, la) if la is not None and _fold.folding(logits, acc) else None
     cast = grad.dtype != acc
     # float32 and float64 work in the gradient's own blocks, with no working buffer: blocks twice as large
     # halve the calls (measured 5 % faster at 8192 x 1000); half types keep 1 MiB float32 working blocks
     size = block_bytes(logits.device.type, logits.numel() * logits.element_size()) * (1 if cast else 2)
+    index = list(blocks(n, num_classes, s, torch.finfo(acc).bits // 8, size))
+    parts = rows.parts(index)
     # last block first: forward read it last, so it is the likeliest to be still in cache
-    for ix in reversed(list(blocks(n, num_classes, s, torch.finfo(acc).bits // 8, size))):
-        z = logits[ix]
-        out = grad[ix]
+    for (_, z, out, mb, ab, lab, kb), part in reversed(list(zip(views(index, logits, grad, m, a, la, kappa), parts))):
         if cast:  # half types: the float32 copy of the block is the working block
-            z = out = z.to(acc)
-        if la is not None:
-            rows.write_scaled(out, z, m[ix], la[ix], ix)
+            block, z = out, z.to(acc)
+            out = z
+        if kb is not None:  # c z - kappa, kappa = c m - log2 a: one fused multiply-add
+            rows.write_folded(out, z, kb, part)
+        elif lab is not None:
+            rows.write_scaled(out, z, mb, lab, part)
         else:
-            e = _ce.shifted_exp_into(out, z, m[ix])  # e = exp(z - m)
-            rows.write(out, e, a[ix], ix)
+            e = _ce.shifted_exp_into(out, z, mb)  # e = exp(z - m)
+            rows.write(out, e, ab, part)
         if cast:
-            grad[ix] = out
+            block.copy_(out)
     return grad
 
 

@@ -19,6 +19,7 @@ from _compare import TOLERANCES, assert_close
 
 import kernels.numpy as kn
 import kernels.torch as kt
+from kernels._fold import C32
 from kernels._generated import numpy_ce, torch_ce
 
 SHAPES = [(7, 11), (3, 5, 4), (9,)]  # (N, C), (N, C, d) spatial, (C) with a 0-d target
@@ -225,9 +226,12 @@ def test_every_into_twin_computes_its_pure_expression(name, alias):
         "la": np.array([-np.inf, -9.0, -0.5, 0.0]).reshape(4, 1, 1),  # log2 a <= 0; -inf for a = 0
     }
     values["m"] = values["z"].max(axis=1, keepdims=True)
+    values["c"] = C32  # a Python float: torch.add takes it as alpha
+    values["kappa"] = C32 * values["m"] - values["la"]  # kappa = c m - log2 a >= c m; inf where a = 0
     for module, as_array in ((numpy_ce, np.asarray), (torch_ce, torch.from_numpy)):
         pure, into = getattr(module, name), getattr(module, f"{name}_into")
-        args = [as_array(values[p].copy()) for p in pure.__code__.co_varnames[: pure.__code__.co_argcount]]
+        names = pure.__code__.co_varnames[: pure.__code__.co_argcount]
+        args = [values[p] if isinstance(values[p], float) else as_array(values[p].copy()) for p in names]
         expected = pure(*args)
         out = args[0] if alias else (np.empty_like(args[0]) if module is numpy_ce else torch.empty_like(args[0]))
         got = into(out, *args)

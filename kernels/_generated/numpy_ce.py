@@ -224,6 +224,96 @@ def ce_grad_dense_smooth_into(out, e, w, a, b):
     return out
 
 
+def folded_shift(z, c, kappa):
+    """Folded exponent u' = c z - kappa <= 0 (kappa >= c m).
+
+    SymPy: c*z - kappa
+    Claim: kernel.ce_folded_sum, checked on kernels.md
+    """
+    return c * z - kappa
+
+
+def folded_shift_into(out, z, c, kappa):
+    """Folded exponent u' = c z - kappa <= 0 (kappa >= c m). Written into ``out`` (which may be ``z``).
+
+    SymPy: c*z - kappa, as folded_shift() evaluates it
+    Claim: kernel.ce_folded_sum, checked on kernels.md
+    """
+    numpy.multiply(z, c, out=out)
+    numpy.subtract(out, kappa, out=out)
+    return out
+
+
+def folded_sum(df, c, m, kappa):
+    """Row sum d = d' / 2^(c m - kappa) of the folded d'.
+
+    SymPy: df/Exp2(c*m - kappa)
+    Claim: kernel.ce_folded_sum, checked on kernels.md
+    """
+    return df / numpy.exp2(c * m - kappa)
+
+
+def folded_swu(swuf, sw, c, m, kappa):
+    """sum_j w_j u_j from its folded sum.
+
+    SymPy: sw*(-c*m + kappa) + swuf
+    Claim: kernel.ce_folded_smooth, checked on kernels.md
+    """
+    return sw * (-c * m + kappa) + swuf
+
+
+def folded_grad_shift(c, m, la):
+    """Backward's folded shift kappa = c m - log2 a >= c m.
+
+    SymPy: c*m - la
+    Claim: kernel.ce_folded_grad, checked on kernels.md
+    """
+    return c * m - la
+
+
+def ce_grad_folded(z, c, kappa):
+    """Gradient away from the target, 2^(c z - kappa).
+
+    SymPy: Exp2(c*z - kappa)
+    Claim: kernel.ce_folded_grad, checked on kernels.md
+    """
+    return numpy.exp2(c * z - kappa)
+
+
+def ce_grad_folded_into(out, z, c, kappa):
+    """Gradient away from the target, 2^(c z - kappa). Written into ``out`` (which may be ``z``).
+
+    SymPy: Exp2(c*z - kappa), as ce_grad_folded() evaluates it
+    Claim: kernel.ce_folded_grad, checked on kernels.md
+    """
+    numpy.multiply(z, c, out=out)
+    numpy.subtract(out, kappa, out=out)
+    numpy.exp2(out, out=out)
+    return out
+
+
+def ce_grad_folded_smooth(z, c, w, kappa, b):
+    """Label-smoothed gradient, dense part, 2^(c z - kappa) - b w.
+
+    SymPy: -b*w + Exp2(c*z - kappa)
+    Claim: kernel.ce_folded_grad, checked on kernels.md
+    """
+    return -b * w + numpy.exp2(c * z - kappa)
+
+
+def ce_grad_folded_smooth_into(out, z, c, w, kappa, b):
+    """Label-smoothed gradient, dense part, 2^(c z - kappa) - b w. Written into ``out`` (which may be ``z``).
+
+    SymPy: -b*w + Exp2(c*z - kappa), as ce_grad_folded_smooth() evaluates it
+    Claim: kernel.ce_folded_grad, checked on kernels.md
+    """
+    numpy.multiply(z, c, out=out)
+    numpy.subtract(out, kappa, out=out)
+    numpy.exp2(out, out=out)
+    numpy.subtract(out, b * w, out=out)
+    return out
+
+
 def ce_grad_at_target(g, wt, eps):
     """Added at the target class only.
 
