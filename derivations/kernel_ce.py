@@ -5,8 +5,8 @@
     dloss/dz_k = (g w_t / d) exp(z_k - m) - g w_t [k = t]   (the one-hot enters only at k = t)
     exp(z_k - m) = 2^u_k,  u_k = (z_k - m) / ln 2 <= 0        (exp2 is the fast exponential on CPU)
     a exp(z_k - m) = 2^(u_k + log2 a)                         (backward, for 0 <= a <= 1: one pass fewer)
-    u'_k = c z_k - kappa,  d = sum_j 2^u'_j / 2^(c m - kappa)  (folded: one fused multiply-add, c = 1 / ln 2)
-    a exp(z_k - m) = 2^(c z_k - kappa),  kappa = c m - log2 a   (the folded backward)
+    u'_k = c z_k + s,  d = sum_j 2^u'_j / 2^(c m + s)          (folded: one fused multiply-add, c = 1 / ln 2)
+    a exp(z_k - m) = 2^(c z_k + s),  s = log2 a - c m           (the folded backward)
     sum_j w_j (lse - z_j) = (sum_j w_j) log d - ln 2 sum_j w_j u_j   (two nonnegative terms)
 
 Every expression is proved equal to its textbook form (log-softmax, torch's label smoothing and
@@ -38,7 +38,7 @@ from derivations.kernel_forms import (
     B,
     D,
     E,
-    K,
+    S,
     Exp2,
     G,
     Kernel,
@@ -79,12 +79,12 @@ def forms() -> dict[str, sp.Expr]:
         "ce_grad_scaled_smooth": Exp2(shift + LA) - B * W,
         "ce_grad_smooth_coef": G * EPS / NUM_CLASSES,
         "ce_grad_dense_smooth": A * E - B * W,
-        "folded_shift": SCALE * Z - K,
-        "folded_sum": DF / Exp2(SCALE * M - K),
-        "folded_swu": SWUF + SW * (K - SCALE * M),
-        "folded_grad_shift": SCALE * M - LA,
-        "ce_grad_folded": Exp2(SCALE * Z - K),
-        "ce_grad_folded_smooth": Exp2(SCALE * Z - K) - B * W,
+        "folded_shift": SCALE * Z + S,
+        "folded_sum": DF / Exp2(SCALE * M + S),
+        "folded_swu": SWUF - SW * (SCALE * M + S),
+        "folded_grad_shift": LA - SCALE * M,
+        "ce_grad_folded": Exp2(SCALE * Z + S),
+        "ce_grad_folded_smooth": Exp2(SCALE * Z + S) - B * W,
         "ce_grad_at_target": -G * (1 - EPS) * WT,
         "smoothed_target": (1 - EPS) * Y + EPS / NUM_CLASSES,
         "ce_prob_term": W * Y * stat,
@@ -119,16 +119,16 @@ _TABLE = (  # name, arguments, claim, summary[, block argument of the in-place t
         Z,
     ),
     ("ce_grad_dense_smooth", (E, W, A, B), "kernel.ce_smoothed_grad", "Label-smoothed gradient, dense part.", E),
-    ("folded_shift", (Z, SCALE, K), "kernel.ce_folded_sum", "Folded exponent u' = c z - kappa <= 0 (kappa >= c m).", Z),
-    ("folded_sum", (DF, SCALE, M, K), "kernel.ce_folded_sum", "Row sum d = d' / 2^(c m - kappa) of the folded d'."),
-    ("folded_swu", (SWUF, SW, SCALE, M, K), "kernel.ce_folded_smooth", "sum_j w_j u_j from its folded sum."),
-    ("folded_grad_shift", (SCALE, M, LA), "kernel.ce_folded_grad", "Backward's folded shift kappa = c m - log2 a >= c m."),
-    ("ce_grad_folded", (Z, SCALE, K), "kernel.ce_folded_grad", "Gradient away from the target, 2^(c z - kappa).", Z),
+    ("folded_shift", (Z, SCALE, S), "kernel.ce_folded_sum", "Folded exponent u' = c z + s <= 0 (s <= -c m).", Z),
+    ("folded_sum", (DF, SCALE, M, S), "kernel.ce_folded_sum", "Row sum d = d' / 2^(c m + s) of the folded d'."),
+    ("folded_swu", (SWUF, SW, SCALE, M, S), "kernel.ce_folded_smooth", "sum_j w_j u_j from its folded sum."),
+    ("folded_grad_shift", (SCALE, M, LA), "kernel.ce_folded_grad", "Backward's folded shift s = log2 a - c m."),
+    ("ce_grad_folded", (Z, SCALE, S), "kernel.ce_folded_grad", "Gradient away from the target, 2^(c z + s).", Z),
     (
         "ce_grad_folded_smooth",
-        (Z, SCALE, W, K, B),
+        (Z, SCALE, W, S, B),
         "kernel.ce_folded_grad",
-        "Label-smoothed gradient, dense part, 2^(c z - kappa) - b w.",
+        "Label-smoothed gradient, dense part, 2^(c z + s) - b w.",
         Z,
     ),
     ("ce_grad_at_target", (G, WT, EPS), "kernel.ce_smoothed_grad", "Added at the target class only."),

@@ -1,14 +1,14 @@
 """Claims: the folded forms, where the row shift enters the exponent through one fused multiply-add.
 
-    d' = sum_j 2^(c z_j - kappa),   d' / 2^(c m - kappa) = sum_j exp(z_j - m) = d       (kernel.ce_folded_sum)
-    sum_j w_j (c z_j - kappa) + (kappa - c m) sum_j w_j = sum_j w_j u_j             (kernel.ce_folded_smooth)
-    2^(c z_k - kappa) = a exp(z_k - m) with kappa = c m - log2 a                    (kernel.ce_folded_grad)
+    d' = sum_j 2^(c z_j + s),   d' / 2^(c m + s) = sum_j exp(z_j - m) = d       (kernel.ce_folded_sum)
+    sum_j w_j (c z_j + s) - (c m + s) sum_j w_j = sum_j w_j u_j                 (kernel.ce_folded_smooth)
+    2^(c z_k + s) = a exp(z_k - m) with s = log2 a - c m                        (kernel.ce_folded_grad)
 
-with c = 1 / ln 2 and kappa any real number: the kernels take kappa >= c m, c m rounded up to a float32,
-so that c z - kappa <= 0 is one fused multiply-add (torch.add(-kappa, z, alpha=c)) instead of a
-subtraction and a product. The first two identities hold for every c and kappa, so a wrapper that
-computes c m - kappa exactly (in float64) undoes the rounding of kappa exactly; the gradient's kappa is
-rounded too, and kernels/_fold.py bounds what that costs.
+with c = 1 / ln 2 and s any real number: the kernels take s <= -c m, -c m rounded down to a float32, so
+that c z + s <= 0 is one fused multiply-add (torch.add(s, z, alpha=c)) instead of a subtraction and a
+product. The first two identities hold for every c and s, so a wrapper that computes c m + s exactly (in
+float64) undoes the rounding of s exactly; the gradient's s is rounded too, and kernels/_fold.py bounds
+what that costs.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ import sympy as sp
 
 from derivations.core import chain
 from derivations.kernel_ce import _rule, _sample, bind, forms, row_sum
-from derivations.kernel_forms import DF, SWU, SWUF, Exp2, K, M, W
+from derivations.kernel_forms import DF, SWU, SWUF, Exp2, M, S, W
 from derivations.symbols import j, scalar, total, z
 
-_CANCEL = "2^(c z_j - kappa) / 2^(c m - kappa) = 2^(c (z_j - m)): kappa cancels; 2^(x / ln 2) = exp(x) (kernel.exp2)"
+_CANCEL = "2^(c z_j + s) / 2^(c m + s) = 2^(c (z_j - m)): s cancels; 2^(x / ln 2) = exp(x) (kernel.exp2)"
 
 
 def sample(n, rng) -> dict:
-    """The kernel sampler's values and a shift kappa near c m (any real kappa makes the identities hold)."""
+    """The kernel sampler's values and a shift s near -c m (any real s makes the identities hold)."""
     values = _sample(n, rng)
-    return {**values, **scalar(K, rng, float(values[M]) / 0.6931 - 1, float(values[M]) / 0.6931 + 1)}
+    return {**values, **scalar(S, rng, -float(values[M]) / 0.6931 - 1, -float(values[M]) / 0.6931 + 1)}
 
 
 def _folded_sum(n):
@@ -46,7 +46,7 @@ def _folded_smooth(n):
         bind(swu, n),
         (
             bind(SWU, n),
-            "sum_j w_j (c z_j - kappa) = c sum_j w_j (z_j - m) + (c m - kappa) sum_j w_j: a constant leaves the sum",
+            "sum_j w_j (c z_j + s) = c sum_j w_j (z_j - m) + (c m + s) sum_j w_j: a constant leaves the sum",
             _rule(n),
         ),
         rule=_rule(n),
@@ -55,7 +55,7 @@ def _folded_smooth(n):
 
 def _into_sums(a, b):
     """a - b with every factor free of j moved into its sum, the sums over j merged and each exponential's
-    argument expanded: 2^x 2^y = 2^(x + y) then shows the kappa terms cancel."""
+    argument expanded: 2^x 2^y = 2^(x + y) then shows the s terms cancel."""
     rest = sp.expand((a - b).doit())
     rest = rest.replace(lambda e: isinstance(e, sp.Mul) and any(isinstance(x, sp.Sum) for x in e.args), _inside)
     terms = sp.Add.make_args(rest)

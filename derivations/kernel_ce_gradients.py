@@ -3,7 +3,7 @@
     g d/dz_k [w_t (LSE - z_t)] = (g w_t / d) exp(z_k - m) - g w_t [k = t]        (kernel.ce_index_grad)
     with label smoothing: a exp(z_k - m) - b w_k - g (1 - eps) w_t [k = t]        (kernel.ce_smoothed_grad)
     a exp(z_k - m) = 2^((z_k - m) / ln 2 + log2 a), the backward's form           (kernel.ce_scaled_grad)
-    a exp(z_k - m) = 2^(c z_k - kappa), kappa = c m - log2 a, folded           (kernel.ce_folded_grad)
+    a exp(z_k - m) = 2^(c z_k + s) with s = log2 a - c m, folded               (kernel.ce_folded_grad)
     probability targets, their target and weight gradients, and nll_loss's gradient
 
 The first link differentiates the loss written with the opaque row statistic LSE (softmax.lse_gradient);
@@ -16,7 +16,7 @@ import sympy as sp
 
 from derivations.core import chain
 from derivations.kernel_ce import _derivative, _lse_form, _rule, _sample, bind, ell, forms
-from derivations.kernel_forms import EPS, LA, SWY, A, B, G, K
+from derivations.kernel_forms import EPS, LA, SWY, A, B, G, S
 from derivations.symbols import LSE, eps, j, k, scalar, t, total, w, y, z
 
 _STABLE = "LSE = m + log d with d = sum_j exp(z_j - m) (kernel.lse); emitted form"
@@ -44,11 +44,11 @@ def _grad_steps(n, smoothing: bool, scaled: bool = False, folded: bool = False):
         power = power.xreplace({B: f["ce_grad_smooth_coef"]}) + f["ce_grad_at_target"] * sp.KroneckerDelta(k, t)
         why = "a exp(x) = 2^(x / ln 2 + log2 a) for a > 0 (kernel.exp2): the coefficient moves into the exponent"
         steps.append((bind(power, n), why, _exponent_rule(n)))
-    if folded:  # one fused multiply-add: c z_k - kappa with the row's kappa = c m - log2 a
+    if folded:  # one fused multiply-add: c z_k + s with the row's s = log2 a - c m
         shift = f["folded_grad_shift"].xreplace({LA: f["log2_coef"].xreplace({A: f["ce_grad_coef"]})})
-        power = f["ce_grad_folded_smooth"].xreplace({K: shift, B: f["ce_grad_smooth_coef"]})
+        power = f["ce_grad_folded_smooth"].xreplace({S: shift, B: f["ce_grad_smooth_coef"]})
         power = power + f["ce_grad_at_target"] * sp.KroneckerDelta(k, t)
-        why = "c (z_k - m) + log2 a = c z_k - kappa with kappa = c m - log2 a, c = 1 / ln 2: one row term"
+        why = "c (z_k - m) + log2 a = c z_k + s with s = log2 a - c m, c = 1 / ln 2: one row term"
         steps.append((bind(power, n), why, _exponent_rule(n)))
     return chain(G * sp.Derivative(loss, z[k]), *steps, rule=_rule(n), indices=(k, t))
 

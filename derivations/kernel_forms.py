@@ -8,7 +8,8 @@ Each one is proved equal to its textbook form by a claim ``kernel.<name>`` (page
 
 Before emission every ``exp(a)`` and ``2^a`` is checked for overflow: with every logit of the row
 written as ``m - delta`` (delta >= 0, m the row max), ``d = 1 + delta``, a log-probability as
-``-delta`` and a folded shift as ``kappa = c m + delta`` (c = 1 / ln 2), SymPy must show ``a <= 0`` (``a.is_nonpositive``); emission refuses any other form.
+``-delta`` and a folded shift as ``s = -c m - delta`` (c = 1 / ln 2), SymPy must show ``a <= 0``
+(``a.is_nonpositive``); emission refuses any other form.
 
 The softmax cross-entropy kernels evaluate exp(z - m) as 2^u with u = (z - m) / ln 2 (``Exp2``,
 claim ``kernel.exp2``): on CPU, torch.exp2 is about 4x faster than torch.exp, numpy.exp2 about 2x.
@@ -56,9 +57,9 @@ E = sp.Symbol("e", positive=True)  # a shifted exponential e_k = exp(z_k - m) = 
 SWU = sp.Symbol("swu", real=True)  # sum_j w_j u_j of the row (a weighted row sum of u)
 LA = sp.Symbol("la", nonpositive=True)  # log2 a of a row coefficient a in [0, 1] (-inf where a = 0)
 SCALE = sp.Symbol("c", positive=True)  # the base-2 scale 1/ln 2, a Python float (float32's value of it)
-K = sp.Symbol("kappa", real=True)  # a row's folded shift, kappa >= c m (the wrapper rounds it up)
-DF = sp.Symbol("df", positive=True)  # the folded row sum d' = sum_j 2^(c z_j - kappa)
-SWUF = sp.Symbol("swuf", real=True)  # sum_j w_j u'_j of the folded exponents u'_j = c z_j - kappa
+S = sp.Symbol("s", real=True)  # a row's folded shift, s <= -c m (the wrapper rounds -c m down)
+DF = sp.Symbol("df", positive=True)  # the folded row sum d' = sum_j 2^(c z_j + s)
+SWUF = sp.Symbol("swuf", real=True)  # sum_j w_j u'_j of the folded exponents u'_j = c z_j + s
 
 
 class XLogY(sp.Function):
@@ -143,17 +144,17 @@ class OverflowRisk(ValueError):
 
 def bounds() -> dict[sp.Symbol, sp.Expr]:
     """Worst cases for the overflow check: each logit is m - delta, d = 1 + delta, log-probs are -delta,
-    a folded shift is kappa = c m + delta (the wrappers round c m up; c m - log2 a >= c m)."""
+    a folded shift is s = -c m - delta (the wrappers round -c m down; log2 a - c m <= -c m)."""
     delta = [sp.Symbol(f"delta_{i}", nonnegative=True) for i in range(5)]
     worst = {Z: M - delta[0], ZT: M - delta[1], D: 1 + delta[2], LP: -delta[3], U: -delta[4]}
-    return {**worst, K: SCALE * M + sp.Symbol("delta_5", nonnegative=True)}  # kappa >= c m
+    return {**worst, S: -SCALE * M - sp.Symbol("delta_5", nonnegative=True)}  # s <= -c m
 
 
 def require_overflow_free(name: str, expr: sp.Expr) -> None:
     """Raise OverflowRisk unless every exp(a) and 2^a in ``expr`` has a provably non-positive argument."""
     worst = bounds()
     for power in sorted(expr.atoms(sp.exp, Exp2), key=sp.default_sort_key):
-        argument = sp.expand(power.args[0].doit().xreplace(worst))  # c (m - delta) - kappa: distribute c
+        argument = sp.expand(power.args[0].doit().xreplace(worst))  # c (m - delta) + s: distribute c
         if argument.is_nonpositive is not True:
             raise OverflowRisk(
                 f"kernel {name!r} = {sp.sstr(expr)}: cannot show the argument of {sp.sstr(power)} is <= 0 "

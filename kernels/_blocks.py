@@ -49,8 +49,8 @@ def blocks(n: int, num_classes: int, s: int, itemsize: int, size: int | None = N
 
 
 def views(index: list[Block], *tensors):
-    """Per block of ``index``: (block, each tensor's view of it), None staying None. Row blocks come from one
-    ``split`` per tensor, which makes every view in one call instead of one indexing call per block."""
+    """Per block of ``index``: (block, each torch tensor's view of it), None staying None. Row blocks come from
+    one ``split_with_sizes`` per tensor, which makes every view in one call instead of one indexing call per block."""
     if not index:  # nothing to cover (a dimension of size 0)
         return []
     rows = all(isinstance(ix, slice) for ix in index)
@@ -60,5 +60,5 @@ def views(index: list[Block], *tensors):
         if t is None:
             columns.append([None] * len(index))
         else:
-            columns.append(t.split(sizes) if rows else [t[ix] for ix in index])
+            columns.append(t.split_with_sizes(sizes) if rows else [t[ix] for ix in index])
     return list(zip(index, *columns, strict=True))

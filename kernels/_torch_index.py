@@ -66,13 +66,13 @@ class _Gradient:
             _ce.ce_grad_dense_into(out, e, a)
         out.scatter_add_(1, safe, at)  # -g (1 - eps) w_t at k = t only
 
-    def write_folded(self, out, z, kappa, part):
-        """out = 2^(c z - kappa) - b w (+ at the target), kappa = c m - log2 a: the same gradient, one fused shift."""
+    def write_folded(self, out, z, shift, part):
+        """out = 2^(c z + s) - b w (+ at the target), s = log2 a - c m: the same gradient, one fused shift."""
         safe, at, b = part
         if b is not None:
-            _ce.ce_grad_folded_smooth_into(out, z, _fold.C32, self.w_row, kappa, b)
+            _ce.ce_grad_folded_smooth_into(out, z, _fold.C32, self.w_row, shift, b)
         else:
-            _ce.ce_grad_folded_into(out, z, _fold.C32, kappa)
+            _ce.ce_grad_folded_into(out, z, _fold.C32, shift)
         out.scatter_add_(1, safe, at)  # -g (1 - eps) w_t at k = t only
 
     def write_scaled(self, out, z, m, la, part):
@@ -97,7 +97,7 @@ def row_pass(logits, safe, weight, eps, acc, overwrite: _Gradient | None = None,
     ``overwrite``, the gradient it describes is written over the logits, in the same pass.
 
     ``fold`` (by default where kernels/_fold.py allows it, never with ``overwrite``) computes each block's
-    exponent as c z - kappa in one fused multiply-add and corrects d and swu after the pass; positions it
+    exponent as c z + s in one fused multiply-add and corrects d and swu after the pass; positions it
     cannot fold (|m| >= 2^23, a non-finite m) are then passed again unfolded."""
     logits = logits.detach()  # same storage and version counter; its block views skip autograd's view tracking
     n, num_classes, s = logits.shape
@@ -111,12 +111,15 @@ def row_pass(logits, safe, weight, eps, acc, overwrite: _Gradient | None = None,
     scratch = None
     if fold is None:
         fold = overwrite is None and _fold.folding(logits, acc)
-    kappa = torch.empty_like(m) if fold else None  # the row shifts, kappa >= c m
-    up = torch.full((), torch.inf, dtype=acc, device=logits.device)
+    shift = torch.empty_like(m) if fold else None  # the row shifts s <= -c m
+    shifter = _fold.Shift(logits.device) if fold else None
+    if overwrite is None:  # z_t of every position in one call; the overwrite gathers each block before writing it
+        torch.gather(logits, 1, safe, out=zt)
     size = block_bytes(logits.device.type, logits.numel() * logits.element_size())
     index = list(blocks(n, num_classes, s, torch.finfo(acc).bits // 8, size))
     parts = overwrite.parts(index) if overwrite is not None else [None] * len(index)
-    for (ix, block, mb, db, ztb, safeb, kb, swub), part in zip(views(index, logits, m, d, zt, safe, kappa, swu), parts):
+    targets = zt if overwrite is not None else None
+    for (ix, block, mb, db, ztb, safeb, sb, swub), part in zip(views(index, logits, m, d, targets, safe, shift, swu), parts):
         z = block
         if cast:  # half types: the float32 copy of the block is the working block
             z = buf = block.to(acc)
@@ -125,9 +128,10 @@ def row_pass(logits, safe, weight, eps, acc, overwrite: _Gradient | None = None,
         else:
             scratch, buf = _scratch(scratch, z.shape, z, acc)
         torch.amax(z, 1, keepdim=True, out=mb)  # m = max_j z_j, straight into m
-        torch.gather(block, 1, safeb, out=ztb)  # z_t while the block is in cache, before any overwrite
-        if fold:  # u' = c z - kappa <= 0 in one fused multiply-add, kappa = c m rounded up
-            u = _ce.folded_shift_into(buf, z, _fold.C32, _fold.shift_into(kb, mb, up))
+        if ztb is not None:
+            torch.gather(block, 1, safeb, out=ztb)  # z_t while the block is in cache, before the overwrite
+        if fold:  # u' = c z + s <= 0 in one fused multiply-add, s = -c m rounded down
+            u = _ce.folded_shift_into(buf, z, _fold.C32, shifter.into(sb, mb))
         else:
             u = _ce.base2_shift_into(buf, z, mb)  # u = (z - m) / ln 2 <= 0
         if swub is not None:
@@ -139,19 +143,18 @@ def row_pass(logits, safe, weight, eps, acc, overwrite: _Gradient | None = None,
             if not in_place:
                 block.copy_(buf)
     if fold:
-        _unfolded_rows(logits, safe, weight, eps, acc, m, d, swu, kappa)
+        _unfolded_rows(logits, safe, weight, eps, acc, m, d, swu, shift)
     return m, d, swu, zt.to(acc)
 
 
-def _unfolded_rows(logits, safe, weight, eps, acc, m, d, swu, kappa):
-    """d = d' / 2^(c m - kappa) and swu = swu' + (kappa - c m) sum_j w_j where the pass folded; the rows
-    with a position it could not fold (|m| >= 2^23 or not finite) are passed again, unfolded."""
+def _unfolded_rows(logits, safe, weight, eps, acc, m, d, swu, shift):
+    """d = d' / 2^(c m + s) and swu = swu' - (c m + s) sum_j w_j where the pass folded; the rows with a
+    position it could not fold (|m| >= 2^23 or not finite) are passed again, unfolded."""
     sw = weight.double().sum() if weight is not None else float(logits.shape[1])  # sum_j w_j
-    folded = _fold.foldable(m)
-    _fold.unfold(m, kappa, d, swu, sw)  # a position that could not fold gets a wrong d here, replaced below
-    if bool(folded.all()):
+    _fold.unfold(m, shift, d, swu, sw)  # a position that could not fold gets a wrong d here, replaced below
+    if _fold.foldable(m):
         return
-    rows = (~folded).flatten(1).any(1).nonzero()[:, 0]
+    rows = (~(m.abs() < _fold.FORWARD_LIMIT)).flatten(1).any(1).nonzero()[:, 0]
     m2, d2, swu2, _ = row_pass(logits[rows], safe[rows], weight, eps, acc, fold=False)
     m[rows], d[rows] = m2, d2
     if swu is not None:
@@ -214,7 +217,7 @@ def _recompute(logits, m, a, rows: _Gradient, acc):
     Where every a lies in [0, 1] (loss.backward() through a mean or a sum: a = g w_t / d <= 1), a moves into
     the exponent, a exp(z - m) = 2^((z - m) / ln 2 + log2 a) with log2 a <= 0, and the multiply pass goes:
     the exponent stays <= 0 and an a of 0 (an ignored position) gives 2^-inf = 0 exactly. Where float32
-    allows (kernels/_fold.py), m and log2 a join in one row shift kappa and the exponent c z - kappa is one
+    allows (kernels/_fold.py), m and log2 a join in one row shift s and the exponent c z + s is one
     fused multiply-add.
     """
     logits = logits.detach()  # block views without autograd's view tracking
@@ -222,20 +225,24 @@ def _recompute(logits, m, a, rows: _Gradient, acc):
     grad = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device)
     la = _ce.log2_coef(a)  # log2 a: <= 0 for a in [0, 1], nan for a < 0 or a nan, -inf for a = 0
     la = la if bool((la <= 0).all()) else None  # otherwise the multiply form
-    kappa = _fold.grad_shift(m, la) if la is not None and _fold.folding(logits, acc) else None
+    shift = _fold.grad_shift(m, la) if la is not None and _fold.folding(logits, acc) else None
     cast = grad.dtype != acc
     # float32 and float64 work in the gradient's own blocks, with no working buffer: blocks twice as large
     # halve the calls (measured 5 % faster at 8192 x 1000); half types keep 1 MiB float32 working blocks
     size = block_bytes(logits.device.type, logits.numel() * logits.element_size()) * (1 if cast else 2)
     index = list(blocks(n, num_classes, s, torch.finfo(acc).bits // 8, size))
     parts = rows.parts(index)
+    if shift is not None:  # split only what the path reads: the folded one reads s, the scaled one m and log2 a
+        m = a = la = None
+    elif la is not None:
+        a = None
     # last block first: forward read it last, so it is the likeliest to be still in cache
-    for (_, z, out, mb, ab, lab, kb), part in reversed(list(zip(views(index, logits, grad, m, a, la, kappa), parts))):
+    for (_, z, out, mb, ab, lab, sb), part in reversed(list(zip(views(index, logits, grad, m, a, la, shift), parts))):
         if cast:  # half types: the float32 copy of the block is the working block
             block, z = out, z.to(acc)
             out = z
-        if kb is not None:  # c z - kappa, kappa = c m - log2 a: one fused multiply-add
-            rows.write_folded(out, z, kb, part)
+        if sb is not None:  # c z + s, s = log2 a - c m: one fused multiply-add
+            rows.write_folded(out, z, sb, part)
         elif lab is not None:
             rows.write_scaled(out, z, mb, lab, part)
         else:

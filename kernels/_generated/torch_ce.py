@@ -222,88 +222,88 @@ def ce_grad_dense_smooth_into(out, e, w, a, b):
     return out
 
 
-def folded_shift(z, c, kappa):
-    """Folded exponent u' = c z - kappa <= 0 (kappa >= c m).
+def folded_shift(z, c, s):
+    """Folded exponent u' = c z + s <= 0 (s <= -c m).
 
-    SymPy: c*z - kappa
+    SymPy: c*z + s
     Claim: kernel.ce_folded_sum, checked on kernels.md
     """
-    return c * z - kappa
+    return c * z + s
 
 
-def folded_shift_into(out, z, c, kappa):
-    """Folded exponent u' = c z - kappa <= 0 (kappa >= c m). Written into ``out`` (which may be ``z``).
+def folded_shift_into(out, z, c, s):
+    """Folded exponent u' = c z + s <= 0 (s <= -c m). Written into ``out`` (which may be ``z``).
 
-    SymPy: c*z - kappa, as folded_shift() evaluates it
+    SymPy: c*z + s, as folded_shift() evaluates it
     Claim: kernel.ce_folded_sum, checked on kernels.md
     """
-    torch.add(-kappa, z, alpha=c, out=out)
+    torch.add(s, z, alpha=c, out=out)
     return out
 
 
-def folded_sum(df, c, m, kappa):
-    """Row sum d = d' / 2^(c m - kappa) of the folded d'.
+def folded_sum(df, c, m, s):
+    """Row sum d = d' / 2^(c m + s) of the folded d'.
 
-    SymPy: df/Exp2(c*m - kappa)
+    SymPy: df/Exp2(c*m + s)
     Claim: kernel.ce_folded_sum, checked on kernels.md
     """
-    return df / torch.exp2(c * m - kappa)
+    return df / torch.exp2(c * m + s)
 
 
-def folded_swu(swuf, sw, c, m, kappa):
+def folded_swu(swuf, sw, c, m, s):
     """sum_j w_j u_j from its folded sum.
 
-    SymPy: sw*(-c*m + kappa) + swuf
+    SymPy: -sw*(c*m + s) + swuf
     Claim: kernel.ce_folded_smooth, checked on kernels.md
     """
-    return sw * (-c * m + kappa) + swuf
+    return -sw * (c * m + s) + swuf
 
 
 def folded_grad_shift(c, m, la):
-    """Backward's folded shift kappa = c m - log2 a >= c m.
+    """Backward's folded shift s = log2 a - c m.
 
-    SymPy: c*m - la
+    SymPy: -c*m + la
     Claim: kernel.ce_folded_grad, checked on kernels.md
     """
-    return c * m - la
+    return -c * m + la
 
 
-def ce_grad_folded(z, c, kappa):
-    """Gradient away from the target, 2^(c z - kappa).
+def ce_grad_folded(z, c, s):
+    """Gradient away from the target, 2^(c z + s).
 
-    SymPy: Exp2(c*z - kappa)
+    SymPy: Exp2(c*z + s)
     Claim: kernel.ce_folded_grad, checked on kernels.md
     """
-    return torch.exp2(c * z - kappa)
+    return torch.exp2(c * z + s)
 
 
-def ce_grad_folded_into(out, z, c, kappa):
-    """Gradient away from the target, 2^(c z - kappa). Written into ``out`` (which may be ``z``).
+def ce_grad_folded_into(out, z, c, s):
+    """Gradient away from the target, 2^(c z + s). Written into ``out`` (which may be ``z``).
 
-    SymPy: Exp2(c*z - kappa), as ce_grad_folded() evaluates it
+    SymPy: Exp2(c*z + s), as ce_grad_folded() evaluates it
     Claim: kernel.ce_folded_grad, checked on kernels.md
     """
-    torch.add(-kappa, z, alpha=c, out=out)
+    torch.add(s, z, alpha=c, out=out)
     torch.exp2(out, out=out)
     return out
 
 
-def ce_grad_folded_smooth(z, c, w, kappa, b):
-    """Label-smoothed gradient, dense part, 2^(c z - kappa) - b w.
+def ce_grad_folded_smooth(z, c, w, s, b):
+    """Label-smoothed gradient, dense part, 2^(c z + s) - b w.
 
-    SymPy: -b*w + Exp2(c*z - kappa)
+    SymPy: -b*w + Exp2(c*z + s)
     Claim: kernel.ce_folded_grad, checked on kernels.md
     """
-    return -b * w + torch.exp2(c * z - kappa)
+    return -b * w + torch.exp2(c * z + s)
 
 
-def ce_grad_folded_smooth_into(out, z, c, w, kappa, b):
-    """Label-smoothed gradient, dense part, 2^(c z - kappa) - b w. Written into ``out`` (which may be ``z``).
+def ce_grad_folded_smooth_into(out, z, c, w, s, b):
+    """Label-smoothed gradient, dense part, 2^(c z + s) - b w. Written into ``out`` (which may be ``z``).
 
-    SymPy: -b*w + Exp2(c*z - kappa), as ce_grad_folded_smooth() evaluates it
+    SymPy: -b*w + Exp2(c*z + s), as ce_grad_folded_smooth() evaluates it
     Claim: kernel.ce_folded_grad, checked on kernels.md
     """
-    torch.add(-kappa, z, alpha=c, out=out)
+    torch.add(s, z, alpha=c, out=out)
     torch.exp2(out, out=out)
     out.addcmul_(b, w, value=-1)
     return out
