@@ -26,19 +26,19 @@ from derivations.kernel_ce import (
     forms,
     row_sum,
 )
+from derivations.kernel_ce_folded import _folded_smooth, _folded_sum
+from derivations.kernel_ce_folded import sample as _sample_folded
 from derivations.kernel_ce_gradients import (
+    _folded_grad,
     _index_grad,
     _nll_grad,
     _prob_grad,
     _prob_target_grad,
-    _folded_grad,
     _prob_weight_grad,
     _sample_positive,
     _scaled_grad,
     _smoothed_grad,
 )
-from derivations.kernel_ce_folded import _folded_smooth, _folded_sum
-from derivations.kernel_ce_folded import sample as _sample_folded
 from derivations.kernel_forms import NLL, SMOOTH, XT, D, M, U
 from derivations.symbols import LSE, eps, j, k, lse_explicit, softmax, t, total, w, y, z
 

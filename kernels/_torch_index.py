@@ -119,7 +119,8 @@ def row_pass(logits, safe, weight, eps, acc, overwrite: _Gradient | None = None,
     index = list(blocks(n, num_classes, s, torch.finfo(acc).bits // 8, size))
     parts = overwrite.parts(index) if overwrite is not None else [None] * len(index)
     targets = zt if overwrite is not None else None
-    for (ix, block, mb, db, ztb, safeb, sb, swub), part in zip(views(index, logits, m, d, targets, safe, shift, swu), parts):
+    blocks_views = views(index, logits, m, d, targets, safe, shift, swu)
+    for (ix, block, mb, db, ztb, safeb, sb, swub), part in zip(blocks_views, parts, strict=True):
         z = block
         if cast:  # half types: the float32 copy of the block is the working block
             z = buf = block.to(acc)
@@ -237,7 +238,8 @@ def _recompute(logits, m, a, rows: _Gradient, acc):
     elif la is not None:
         a = None
     # last block first: forward read it last, so it is the likeliest to be still in cache
-    for (_, z, out, mb, ab, lab, sb), part in reversed(list(zip(views(index, logits, grad, m, a, la, shift), parts))):
+    blocks_views = list(zip(views(index, logits, grad, m, a, la, shift), parts, strict=True))
+    for (_, z, out, mb, ab, lab, sb), part in reversed(blocks_views):
         if cast:  # half types: the float32 copy of the block is the working block
             block, z = out, z.to(acc)
             out = z

@@ -20,7 +20,7 @@ import pytest
 import sympy as sp
 
 from derivations import emit, kernel_forms
-from derivations.kernel_forms import ZT, Kernel, M, OverflowRisk, Z, require_overflow_free
+from derivations.kernel_forms import SCALE, ZT, Exp2, Kernel, M, OverflowRisk, S, Z, require_overflow_free
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -153,7 +153,17 @@ def test_writes_are_atomic_and_remove_only_emitted_stale_files(fresh, tmp_path, 
 
 
 @pytest.mark.parametrize(
-    "planted", [sp.exp(Z - ZT), sp.exp(Z), sp.exp(M - Z), sp.exp(Z - M + 1), sp.exp(Z - M) * sp.exp(M)], ids=str
+    "planted",
+    [
+        sp.exp(Z - ZT),
+        sp.exp(Z),
+        sp.exp(M - Z),
+        sp.exp(Z - M + 1),
+        sp.exp(Z - M) * sp.exp(M),
+        Exp2(SCALE * Z - S),  # the folded shift with its sign flipped: s <= -c m makes c z - s unbounded
+        Exp2(SCALE * M + S + 1),
+    ],
+    ids=str,
 )
 def test_overflow_check_refuses_an_exp_that_can_overflow(planted):
     with pytest.raises(OverflowRisk, match="planted"):
