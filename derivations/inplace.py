@@ -98,7 +98,7 @@ class IntoPrinter:
             pending = self._gen(inner)
             add = self.printer._module_format(_BINARY["torch"]["add"])
             rest, source = self._print(sp.Add(*rows)), pending or "out"
-            alpha = literal(number) if constant(number) else self._print(number)
+            alpha = literal(number) if constant(number) else self._print(number)  # 1.44..., c or -c
             self.lines.append(f"{add}({rest}, {source}, alpha={alpha}, out=out)")
             rows, pending = [], None
         else:
@@ -120,8 +120,10 @@ class IntoPrinter:
         number, inner = term.as_independent(*term.free_symbols, as_Add=False)
         if constant(number) and number != 1:
             return number, inner
-        if SCALE in term.args and not (term / SCALE).has(SCALE):  # c * x with c a Python float argument
-            return SCALE, term / SCALE
+        for scale in (SCALE, -SCALE):  # +-c * x with c a Python float argument: alpha=c or alpha=-c
+            inner = term / scale
+            if not inner.has(SCALE) and not inner.could_extract_minus_sign():
+                return scale, inner
         return None
 
     def _product(self, term) -> bool:

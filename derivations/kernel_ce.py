@@ -122,7 +122,7 @@ _TABLE = (  # name, arguments, claim, summary[, block argument of the in-place t
     ("folded_shift", (Z, SCALE, S), "kernel.ce_folded_sum", "Folded exponent u' = c z + s <= 0 (s <= -c m).", Z),
     ("folded_sum", (DF, SCALE, M, S), "kernel.ce_folded_sum", "Row sum d = d' / 2^(c m + s) of the folded d'."),
     ("folded_swu", (SWUF, SW, SCALE, M, S), "kernel.ce_folded_smooth", "sum_j w_j u_j from its folded sum."),
-    ("folded_grad_shift", (SCALE, M, LA), "kernel.ce_folded_grad", "Backward's folded shift s = log2 a - c m."),
+    ("folded_grad_shift", (M, SCALE, LA), "kernel.ce_folded_grad", "Backward's folded shift s = log2 a - c m.", M),
     ("ce_grad_folded", (Z, SCALE, S), "kernel.ce_folded_grad", "Gradient away from the target, 2^(c z + s).", Z),
     (
         "ce_grad_folded_smooth",

@@ -15,10 +15,11 @@ say, whatever s is. Rows with |m| >= 2^23 (where s's float32 spacing exceeds 1) 
 passed again unfolded (``FORWARD_LIMIT``).
 
 Backward (claim kernel.ce_folded_grad): a exp(z - m) = 2^(c z + s) with s = log2 a - c m, one float32
-per position, rounded down. Its rounding is not undone: the gradient is low by a factor 2^(rounding), at
-most 1.5 ulp(s) ln 2 relative. Folding is used only where every |s| < 32 (``GRAD_LIMIT``): ulp(s) <= 2^-19,
-so at most 2.0e-6 relative, against float32's test tolerance of 1e-5; an a of 0 (an ignored position)
-gives s = -inf and 2^-inf = 0 exactly, as unfolded.
+per position, rounded down (the fused add rounds it once, then one step down). Its rounding is not
+undone: the gradient is low by a factor 2^(rounding), at most 1.5 ulp(s) ln 2 relative. Folding is used
+only where every |s| < 32 (``GRAD_LIMIT``): ulp(s) <= 2^-19, so at most 2.0e-6 relative, against
+float32's test tolerance of 1e-5; an a of 0 (an ignored position) gives s = -inf and 2^-inf = 0
+exactly, as unfolded.
 """
 
 from __future__ import annotations
@@ -89,11 +90,13 @@ def foldable(m: torch.Tensor) -> bool:
 
 def grad_shift(m: torch.Tensor, la: torch.Tensor) -> torch.Tensor | None:
     """s = log2 a - c m rounded down to float32 at every position, or None unless every |s| < GRAD_LIMIT
-    where a > 0 (a = 0, log2 a = -inf, gives s = -inf and 2^(c z - inf) = 0 exactly)."""
-    s64 = _ce.folded_grad_shift(C32, m.double(), la.double())  # -inf exactly where a = 0 (m is finite here)
-    if s64.numel() == 0:
-        return s64.float()
-    low, high = torch.aminmax(torch.nan_to_num(s64, neginf=0.0))  # those -inf are exact, not out of bounds
-    if not bool((-GRAD_LIMIT < low) & (high < GRAD_LIMIT)):
-        return None
-    return torch.nextafter(s64.float(), torch.full((), -torch.inf, device=m.device))  # <= log2 a - c m <= -c m
+    where a > 0 (a = 0, log2 a = -inf, gives s = -inf and 2^(c z - inf) = 0 exactly).
+
+    The same fused add rounds log2 a - c m once (m is finite wherever log2 a <= 0 held), and one step down
+    makes s <= log2 a - c m; no float64 copy of the rows is made."""
+    s = _ce.folded_grad_shift_into(torch.empty_like(m), m, C32, la)  # log2 a - c m, rounded to nearest once
+    torch.nextafter(s, torch.full((), -torch.inf, device=m.device), out=s)  # <= log2 a - c m <= -c m
+    if s.numel() == 0:
+        return s
+    low, high = torch.aminmax(torch.where(la == -torch.inf, 0.0, s))  # a = 0 is exact; any other -inf is not
+    return s if bool((-GRAD_LIMIT < low) & (high < GRAD_LIMIT)) else None

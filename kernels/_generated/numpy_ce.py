@@ -262,13 +262,25 @@ def folded_swu(swuf, sw, c, m, s):
     return -sw * (c * m + s) + swuf
 
 
-def folded_grad_shift(c, m, la):
+def folded_grad_shift(m, c, la):
     """Backward's folded shift s = log2 a - c m.
 
     SymPy: -c*m + la
     Claim: kernel.ce_folded_grad, checked on kernels.md
     """
     return -c * m + la
+
+
+def folded_grad_shift_into(out, m, c, la):
+    """Backward's folded shift s = log2 a - c m. Written into ``out`` (which may be ``m``).
+
+    SymPy: -c*m + la, as folded_grad_shift() evaluates it
+    Claim: kernel.ce_folded_grad, checked on kernels.md
+    """
+    numpy.multiply(m, -1, out=out)
+    numpy.multiply(out, c, out=out)
+    numpy.add(out, la, out=out)
+    return out
 
 
 def ce_grad_folded(z, c, s):

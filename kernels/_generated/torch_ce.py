@@ -259,13 +259,23 @@ def folded_swu(swuf, sw, c, m, s):
     return -sw * (c * m + s) + swuf
 
 
-def folded_grad_shift(c, m, la):
+def folded_grad_shift(m, c, la):
     """Backward's folded shift s = log2 a - c m.
 
     SymPy: -c*m + la
     Claim: kernel.ce_folded_grad, checked on kernels.md
     """
     return -c * m + la
+
+
+def folded_grad_shift_into(out, m, c, la):
+    """Backward's folded shift s = log2 a - c m. Written into ``out`` (which may be ``m``).
+
+    SymPy: -c*m + la, as folded_grad_shift() evaluates it
+    Claim: kernel.ce_folded_grad, checked on kernels.md
+    """
+    torch.add(la, m, alpha=-c, out=out)
+    return out
 
 
 def ce_grad_folded(z, c, s):
