@@ -83,9 +83,13 @@ def _machine() -> str:
 def _allocator(device: str) -> str:
     if device == "cuda":
         return "torch's CUDA caching allocator; times from CUDA events"
-    if timing.steady_allocator():
-        return "glibc pinned: blocks up to 32 MiB reused from the heap, never trimmed; larger ones fresh pages"
-    return "the C library's default (no mallopt)"
+    pinned = (
+        "glibc pinned: blocks up to 32 MiB reused from the heap, never trimmed; larger ones fresh pages"
+        if timing.steady_allocator()
+        else "the C library's default (no mallopt)"
+    )
+    pages = "; NumPy arrays in 4 KiB pages" if timing.small_numpy_pages() else ""
+    return pinned + pages
 
 
 def main(argv=None) -> int:
