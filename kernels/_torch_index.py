@@ -7,11 +7,15 @@ each written through ``out=`` into one preallocated block:
     swu = sum_j w_j u_j                          (label smoothing only: one matrix-vector product)
     loss = w_t ((m - z_t) + log d),    smooth = (sum_j w_j) log d - ln 2 swu    (per row, after the pass)
 
+In float32 on a device whose torch.add(s, z, alpha=c) is one fused multiply-add, u is folded into one
+pass, u' = c z + s with s = -c m rounded down, and d, swu are corrected exactly after it (kernels/_fold.py).
+
 Forward keeps m, d and w_t (N S floats each; lse = m + log d) and a reference to the logits, which are
 alive anyway: never log-probabilities, never an N x C buffer. Backward recomputes the gradient from the
 saved m block by block straight into its own blocks: a e - b w with e = exp(z - m), computed as
-2^((z - m) / ln 2 + log2 a) - b w when every a is in [0, 1] (kernel.ce_scaled_grad), then -g (1 - eps) w_t
-added at the target index (no one-hot).
+2^((z - m) / ln 2 + log2 a) - b w when every a is in [0, 1] (kernel.ce_scaled_grad), or folded as
+2^(c z + s) - b w with s = log2 a - c m (kernel.ce_folded_grad), then -g (1 - eps) w_t added at the target
+index (no one-hot).
 
 CrossEntropyOverwrite (the opt-in kernels.torch.cross_entropy_overwrite_logits) writes that gradient,
 for an upstream gradient of 1, over the logits during the same pass (one exponential per element) and
