@@ -80,12 +80,15 @@ def unfold(m, s, d, swu, sw) -> None:
         swu.copy_(_ce.folded_swu(swu.double(), sw, C32, m64, s64))
 
 
-def foldable(m: torch.Tensor) -> bool:
-    """Whether every position folded: each m finite with |m| < FORWARD_LIMIT (one reduction, one sync)."""
+def unfoldable_rows(m: torch.Tensor) -> torch.Tensor | None:
+    """The rows (first index of m, (N, 1, S)) with a position that could not fold, None when every m is finite
+    with |m| < FORWARD_LIMIT (the common case costs one reduction and one sync)."""
     if m.numel() == 0:
-        return True
+        return None
     low, high = torch.aminmax(m)  # nan in m makes both nan, and the test fails
-    return bool((-FORWARD_LIMIT < low) & (high < FORWARD_LIMIT))
+    if bool((-FORWARD_LIMIT < low) & (high < FORWARD_LIMIT)):
+        return None
+    return (~(m.abs() < FORWARD_LIMIT)).flatten(1).any(1).nonzero()[:, 0]
 
 
 def grad_shift(m: torch.Tensor, la: torch.Tensor) -> torch.Tensor | None:

@@ -157,9 +157,9 @@ def _unfolded_rows(logits, safe, weight, eps, acc, m, d, swu, shift):
     position it could not fold (|m| >= 2^23 or not finite) are passed again, unfolded."""
     sw = weight.double().sum() if weight is not None else float(logits.shape[1])  # sum_j w_j
     _fold.unfold(m, shift, d, swu, sw)  # a position that could not fold gets a wrong d here, replaced below
-    if _fold.foldable(m):
+    rows = _fold.unfoldable_rows(m)
+    if rows is None:
         return
-    rows = (~(m.abs() < _fold.FORWARD_LIMIT)).flatten(1).any(1).nonzero()[:, 0]
     m2, d2, swu2, _ = row_pass(logits[rows], safe[rows], weight, eps, acc, fold=False)
     m[rows], d[rows] = m2, d2
     if swu is not None:
