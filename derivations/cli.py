@@ -14,8 +14,8 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from derivations.core import Result, check
-from derivations.registry import all_claims
+from derivations.catalogue import all_claims
+from derivations.engine.core import Result, check
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,7 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print the verification report as JSON")
     parser.add_argument("--only", metavar="PATTERN", help="check only claims whose id matches (glob or substring)")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), help="worker processes")
-    parser.add_argument("--list", action="store_true", help="list claim ids and titles, check nothing")
+    parser.add_argument("--list", action="store_true", help="list claim ids, their files and titles; check nothing")
     parser.add_argument("--check", action="store_true", help="emit: compare with kernels/_generated/, write nothing")
     return parser
 
@@ -32,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "emit":
-        from derivations.emit import main as emit_main
+        from derivations.emission.emit import main as emit_main
 
         return emit_main(check_only=args.check)
     claims = all_claims()
@@ -43,8 +43,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no claim id matches {args.only!r}; `python -m derivations --list` shows the ids", file=sys.stderr)
             return 2
     if args.list:
+        ids, sources = max(len(c.id) for c in claims), max(len(c.source) for c in claims)
         for c in claims:
-            print(f"{c.id:32s} {c.title}")
+            print(f"{c.id:{ids}s}  {c.source:{sources}s}  {c.title}")
         return 0
     start = time.perf_counter()
     results = verify_ids([c.id for c in claims], jobs=args.jobs)
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check_id(claim_id: str) -> Result:
-    from derivations.registry import claim_by_id
+    from derivations.catalogue import claim_by_id
 
     return check(claim_by_id(claim_id))
 

@@ -15,7 +15,7 @@ import sys
 import sympy as sp
 
 from derivations import all_claims
-from derivations.core import general_scope
+from derivations.engine.core import general_scope
 
 #: How a step's relation reads in TeX.
 RELATIONS = {"=": "=", ">=": r"\geq", "<=": r"\leq"}

@@ -7,6 +7,7 @@ both backends raise the same exception with the same text. Each message names th
 from __future__ import annotations
 
 import operator
+from dataclasses import dataclass
 
 #: torch's names for dtypes, as its own messages use them.
 TORCH_NAMES = {
@@ -25,6 +26,33 @@ TORCH_NAMES = {
 }
 FLOATING = ("float64", "float32", "float16", "bfloat16")
 INDEX_DTYPES = ("int64", "uint8")
+#: torch's warning for kl_div(reduction='mean'), word for word (its missing spaces included).
+KL_MEAN_WARNING = (
+    "reduction: 'mean' divides the total loss by both the batch size and the support size."
+    "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+    "'mean' will be changed to behave the same as 'batchmean' in the next major release."
+)
+
+
+@dataclass(frozen=True)
+class CrossEntropyCall:
+    """A cross_entropy call's options after validation, and how its target is read."""
+
+    reduction: str
+    ignore_index: int
+    eps: float  # label smoothing, 0.0 for none
+    kind: str  # 'index' (class indices) or 'prob' (class probabilities)
+
+
+def cross_entropy_call(input_shape, target_shape, input_dtype: str, target_dtype: str, ignore, red, smoothing):
+    """cross_entropy's checks, in torch's order (reduction, ignore_index, label_smoothing, the input's dtype, the
+    target's kind); shapes as tuples, dtypes by name. Returns the validated CrossEntropyCall."""
+    red = reduction(red)
+    ignore = ignore_index(ignore, "cross_entropy")
+    eps = label_smoothing(smoothing)
+    floating_input(input_dtype, "log_softmax")
+    kind = ce_target_kind(tuple(input_shape), tuple(target_shape), target_dtype, ignore)
+    return CrossEntropyCall(red, ignore, eps, kind)
 
 
 def dtype_name(name: str) -> str:

@@ -13,7 +13,7 @@ nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1 || true
 "$PY" -c "import torch; print(torch.__version__, torch.cuda.is_available(), torch.cuda.get_device_name())" \
   > "$OUT/torch.txt" 2>&1 || { cat "$OUT/torch.txt"; echo "no CUDA device: nothing to check"; exit 1; }
 timeout 300 "$PY" -m pytest -q -p no:cacheprovider -m cuda \
-  tests/test_parity_torch.py tests/test_bad_input.py tests/test_explain.py tests/test_benchmark_cuda.py \
+  tests/test_parity_torch.py tests/test_bad_input.py tests/test_explain_reports.py tests/test_benchmark_cuda.py \
   > "$OUT/pytest-cuda.log" 2>&1
 echo "pytest -m cuda: rc=$?" >> "$OUT/status.txt"
 for dtype in float32 bfloat16; do

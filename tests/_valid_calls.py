@@ -1,4 +1,4 @@
-"""Random correct cross_entropy calls: what explain must not warn about (tests/test_explain.py).
+"""Random correct cross_entropy calls: what explain must not warn about (tests/test_explain_reports.py).
 
 `random_valid_call(seed)` returns (args, kwargs, description) for one call torch accepts and a user would mean:
 raw logits (randn at scales 0.01 to 100, plain, requiring grad, or a Linear layer's output), of shape (C),

@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import sympy as sp
 
-from derivations import cli, registry
-from derivations.core import Claim, N, chain, check, describe_scopes
-from derivations.numeric import spot_check
-from derivations.rules import sums
-from derivations.rules_concrete import simplified
-from derivations.rules_inequality import declared
-from derivations.symbols import k, p, simplex, total, z
+from derivations import catalogue, cli
+from derivations.engine.core import Claim, N, chain, check
+from derivations.engine.result import describe_scopes
+from derivations.engine.rules import sums
+from derivations.engine.rules_concrete import simplified
+from derivations.engine.rules_inequality import declared
+from derivations.engine.samplers import simplex
+from derivations.engine.spot_check import spot_check
+from derivations.engine.symbols import k, p, total, z
 
 
 def _sample(size, rng):
@@ -120,7 +123,7 @@ def test_cli_exit_status_and_failure_message(monkeypatch, capsys):
 
     planted = _claim(bad)
     monkeypatch.setattr(cli, "all_claims", lambda: [planted])
-    monkeypatch.setattr(registry, "all_claims", lambda: [planted])
+    monkeypatch.setattr(catalogue, "all_claims", lambda: [planted])
     assert cli.main(["--jobs", "1"]) == 1
     out = capsys.readouterr().out
     assert "FAILS" in out and "FAILED toy.claim: general n, step 1 (planted doubling)" in out
@@ -142,3 +145,14 @@ def test_module_runs_and_reports_json():
     report = json.loads(proc.stdout)
     assert report["holds"] and report["claims"] and all(c["holds"] for c in report["claims"])
     assert {"id", "title", "scope", "method", "seconds", "assumptions"} <= set(report["claims"][0])
+
+
+def test_cli_list_names_the_file_that_holds_each_claim(capsys):
+    from derivations import all_claims
+
+    assert cli.main(["--list", "--only", "kernel.ce_folded*"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    expected = [c for c in all_claims() if c.id.startswith("kernel.ce_folded")]
+    assert [r[:2] for r in rows] == [[c.id, c.source] for c in expected] and len(rows) == 3
+    root = Path(__file__).resolve().parent.parent
+    assert all((root / c.source).is_file() for c in all_claims()), "every claim's source is a file of the project"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from derivations import all_claims, check, spot_check
-from derivations.core import SCALAR
+from derivations.engine.core import SCALAR
 
 CLAIMS = all_claims()
 IDS = [c.id for c in CLAIMS]

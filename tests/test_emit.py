@@ -2,8 +2,9 @@
 
 Drift: a fresh emission into a temporary folder is compared with the checked-in files, every byte
 (`pytest --update-generated` accepts the change). Determinism under PYTHONHASHSEED, the banner, the
-docstrings, ruff, atomic writes that stay inside _generated/, the overflow-freedom refusal, the
-printers' refusals, and `import kernels` with SymPy blocked are tested here too.
+docstrings, ruff, atomic writes that stay inside _generated/, the refusal to emit a kernel that can overflow,
+and `import kernels` with SymPy blocked are tested here too. The emitted kernels' math (the overflow check,
+the kernel claims, the printers, emitted functions against their expressions) is in tests/test_emit_kernels.py.
 """
 
 from __future__ import annotations
@@ -19,15 +20,17 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from derivations import emit, kernel_forms
-from derivations.kernel_forms import SCALE, ZT, Exp2, Kernel, M, OverflowRisk, S, Z, require_overflow_free
+from derivations import emission
+from derivations.emission import emit, formatter, render
+from derivations.emission.kernel import ZT, Kernel, Z
+from derivations.emission.overflow import OverflowRisk
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def fresh() -> dict[str, str]:
-    return emit.render()
+    return render.render()
 
 
 def _folder(tmp_path: Path) -> Path:
@@ -66,7 +69,7 @@ def test_check_mode_reports_drift_with_a_diff_and_writes_nothing(fresh, tmp_path
 
 
 def _digest_in_subprocess(seed: str) -> str:
-    code = "import hashlib; from derivations import emit; f = emit.render(); "
+    code = "import hashlib; from derivations.emission import render; f = render.render(); "
     code += "print(hashlib.sha256(repr(sorted(f.items())).encode()).hexdigest())"
     env = {**os.environ, "PYTHONHASHSEED": seed}
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
@@ -78,9 +81,9 @@ def test_emission_is_identical_under_any_hash_seed(fresh):
     assert {_digest_in_subprocess(seed) for seed in ("0", "4242")} == {here}
 
 
-def test_every_file_carries_the_banner_and_every_function_its_expression_and_claim(fresh):
-    claims = {c.id for c in kernel_forms.claims()}
-    sources = {k.name: k.source for k in kernel_forms.kernels()}
+def test_every_file_carries_the_banner_and_every_function_its_expression_claim_and_arguments(fresh):
+    claims = {c.id: c.source for c in emission.claims()}
+    sources = {k.name: k.source for k in emission.kernels()}
     for name, text in fresh.items():
         first = text.splitlines()[0]
         assert first.startswith("# generated from derivations/") and first.endswith(
@@ -91,8 +94,12 @@ def test_every_file_carries_the_banner_and_every_function_its_expression_and_cla
                 doc = ast.get_docstring(node)
                 assert f"generated from {sources[node.name.removesuffix('_into')]} " in first  # <kernel>_into too
                 assert "SymPy: " in doc, node.name
-                claim = doc.split("Claim: ")[1].split(",")[0]
+                claim, source = doc.split("Claim: ")[1].split(",")[0].split(" (")
                 assert claim in claims and "kernels.md" in doc, (node.name, claim)
+                assert source == f"{claims[claim]})", (node.name, source)  # the file that proves it
+                args = doc.split("Args:\n")[1].splitlines()
+                named = [line.split(":")[0].strip() for line in args if line.startswith("    ") and ":" in line]
+                assert named == [a.arg for a in node.args.args], (node.name, named)  # every argument, in order
 
 
 def test_generated_code_is_ruff_clean():
@@ -129,7 +136,7 @@ def test_writes_refuse_other_folders_and_symlinks(fresh, tmp_path):
 def test_writes_are_atomic_and_remove_only_emitted_stale_files(fresh, tmp_path, monkeypatch):
     root = _folder(tmp_path)
     (root / "notes.py").write_text("# hand-written, no banner\n")
-    (root / "torch_old.py").write_text(emit.banner("derivations/kernel_ce.py") + "\n")
+    (root / "torch_old.py").write_text(render.banner("derivations/emission/ce/forms.py") + "\n")
     replaced = []
     real_replace = os.replace
     monkeypatch.setattr(
@@ -152,61 +159,18 @@ def test_writes_are_atomic_and_remove_only_emitted_stale_files(fresh, tmp_path, 
     assert not [p for p in root.iterdir() if p.name.startswith(".")], "temporary file left after a failed write"
 
 
-@pytest.mark.parametrize(
-    "planted",
-    [
-        sp.exp(Z - ZT),
-        sp.exp(Z),
-        sp.exp(M - Z),
-        sp.exp(Z - M + 1),
-        sp.exp(Z - M) * sp.exp(M),
-        Exp2(SCALE * Z - S),  # the folded shift with its sign flipped: s <= -c m makes c z - s unbounded
-        Exp2(SCALE * M + S + 1),
-    ],
-    ids=str,
-)
-def test_overflow_check_refuses_an_exp_that_can_overflow(planted):
-    with pytest.raises(OverflowRisk, match="planted"):
-        require_overflow_free("planted", sp.Symbol("a") * planted)
-
-
 def test_emission_refuses_a_planted_unstable_kernel_and_writes_nothing(monkeypatch, tmp_path, capsys):
-    table = kernel_forms.kernels()
+    table = emission.kernels()
     bad = Kernel(
-        "naive_probs", sp.exp(Z) / sp.exp(ZT), (Z, ZT), "kernel.probs", "textbook softmax", "ce", table[0].source
-    )
-    monkeypatch.setattr(kernel_forms, "kernels", lambda: [*table, bad])
-    monkeypatch.setattr(emit, "kernels", kernel_forms.kernels)
+        "naive_probs", sp.exp(Z) / sp.exp(ZT), (Z, ZT), "kernel.probs", "textbook softmax", family="ce",
+        source=table[0].source,
+    )  # fmt: skip
+    monkeypatch.setattr(render, "kernels", lambda: [*table, bad])
     with pytest.raises(OverflowRisk, match="naive_probs"):
-        emit.render()
+        render.render()
     root = _folder(tmp_path)
     assert emit.main(root=root) == 2 and list(root.iterdir()) == []
     assert "naive_probs" in capsys.readouterr().err
-
-
-def test_every_emitted_exp_passes_the_overflow_check():
-    for k in kernel_forms.kernels():
-        require_overflow_free(k.name, k.expr)  # raises on failure
-
-
-def test_kernel_claims_hold_and_every_kernel_names_one():
-    from derivations.core import check
-
-    results = {c.id: check(c) for c in kernel_forms.claims()}
-    assert all(r.holds for r in results.values()), [(i, r.failure) for i, r in results.items() if not r.holds]
-    assert {k.claim for k in kernel_forms.kernels()} <= set(results)
-
-
-def test_a_wrong_kernel_form_fails_its_claim(monkeypatch):
-    from derivations import kernel_ce_claims
-    from derivations.core import check
-
-    right = kernel_ce_claims.forms()
-    wrong = {**right, "ce_index_loss": right["ce_index_loss"].subs(sp.log(kernel_forms.D), 0)}  # drops log d
-    assert wrong["ce_index_loss"] != right["ce_index_loss"]
-    monkeypatch.setattr(kernel_ce_claims, "forms", lambda: wrong)
-    claim = next(c for c in kernel_forms.claims() if c.id == "kernel.ce_index_loss")
-    assert not check(claim).holds
 
 
 def test_kernels_import_without_sympy():
@@ -229,74 +193,17 @@ print("imported without sympy")
     assert done.returncode == 0 and "imported without sympy" in done.stdout, done.stderr
 
 
-def _domain(symbol: sp.Symbol, rng) -> float:
-    """A value inside the domain of a kernel argument (d >= 1, probabilities in (0, 1], C >= 1, u and log2 a
-    <= 0, a row coefficient a in (0, 1] where log2_coef takes its logarithm)."""
-    name = symbol.name
-    if symbol.is_nonpositive:
-        return -float(rng.uniform(0, 10))
-    if name == "a":
-        return float(rng.uniform(0.01, 1))
-    if name == "d":
-        return float(rng.uniform(1, 5))
-    if name in ("p", "q", "eps"):
-        return float(rng.uniform(0.01, 1))
-    if name == "num_classes":
-        return float(rng.integers(1, 10))
-    return float(rng.uniform(-3, 3))
-
-
-@pytest.mark.parametrize("backend", ["numpy", "torch"])
-def test_emitted_functions_compute_their_sympy_expressions(backend):
-    """Print, don't exec, but check: each emitted function equals its expression at random points."""
-    import importlib
-
-    import numpy as np
-    import torch
-
-    rng = np.random.default_rng(7)
-    for k in kernel_forms.kernels():
-        module = importlib.import_module(f"kernels._generated.{backend}_{k.family}")
-        for _ in range(5):
-            values = {a: _domain(a, rng) for a in k.args}
-            expected = float(k.expr.doit().subs(values).evalf(30))
-            args = [
-                np.array([v]) if backend == "numpy" else torch.tensor([v], dtype=torch.float64) for v in values.values()
-            ]
-            got = float(np.asarray(getattr(module, k.name)(*args)).reshape(-1)[0])
-            assert got == pytest.approx(expected, rel=1e-12, abs=1e-12), (backend, k.name, values)
-
-
-@pytest.mark.parametrize(
-    "expr",
-    [
-        sp.KroneckerDelta(Z, ZT),
-        sp.Piecewise((Z, Z > 0), (0, True)),
-        sp.Sum(Z, (sp.Symbol("j", integer=True), 1, 3)),
-        sp.besselj(0, Z),
-        sp.sqrt(Z),
-    ],
-    ids=str,
-)
-@pytest.mark.parametrize("backend", ["numpy", "torch"])
-def test_printers_raise_on_what_they_cannot_print(expr, backend):
-    from derivations.printers import PRINTERS
-
-    with pytest.raises(Exception, match=r"print|Unsupported|not supported"):
-        PRINTERS[backend]().doprint(expr)
-
-
 def test_emission_uses_the_pinned_ruff():
     """The emitted bytes depend on the formatter: the installed ruff is the one pyproject.toml pins."""
-    assert emit.installed_ruff() == emit.pinned_ruff()
+    assert formatter.installed_ruff() == formatter.pinned_ruff()
 
 
 @pytest.mark.parametrize("installed", ["0.0.1", None], ids=["other-version", "missing"])
 def test_emission_refuses_another_ruff_and_names_the_fix(installed, monkeypatch, tmp_path, capsys):
     root = _folder(tmp_path)
-    monkeypatch.setattr(emit, "installed_ruff", lambda: installed)
+    monkeypatch.setattr(formatter, "installed_ruff", lambda: installed)
     assert emit.main(check_only=False, root=root) == 2
     err = capsys.readouterr().err
-    assert f"pip install ruff=={emit.pinned_ruff()}" in err
+    assert f"pip install ruff=={formatter.pinned_ruff()}" in err
     assert ("not installed" if installed is None else "ruff 0.0.1 is installed") in err
     assert list(root.iterdir()) == []  # nothing written

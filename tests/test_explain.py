@@ -1,25 +1,18 @@
-"""explain and the misuse warnings, in both backends.
+"""explain's findings, in both backends, each from a minimal case.
 
 Each finding comes from a minimal case and goes away when its message's fix is applied; an error finding
-names the exception torch really raises, a warning finding a call torch runs silently. Correct usage gives no
-warning or error over 240 random valid calls (tests/_valid_calls.py); the report's counts and the denominator
-of 'mean' are held to torch; explain never raises on the bad-input battery (tests/_bad_inputs.py) and reports
-each case torch rejects with torch's exception type. Warnings appear only inside warn_on_misuse().
+names the exception torch really raises, a warning finding a call torch runs silently. The half-precision
+findings are real overflows in torch, and half-precision inputs without the risk are quiet. The rest of
+explain is in tests/test_explain_reports.py, the misuse warnings in tests/test_explain_warnings.py.
 """
 
 from __future__ import annotations
 
-import re
-import warnings
-
 import pytest
 import torch
 import torch.nn.functional as F
-from _bad_inputs import battery, outcome
-from _valid_calls import random_valid_call
+from _explain_calls import _learner, explain, outcome_of
 
-import kernels
-import kernels.numpy as kn
 import kernels.torch as kt
 
 CODES = {  # the stable codes of the issue, and their severity
@@ -34,25 +27,8 @@ CODES = {  # the stable codes of the issue, and their severity
 }
 
 
-def _numpy(v):
-    return v.detach().numpy() if isinstance(v, torch.Tensor) else v
-
-
-def explain(backend: str, args: tuple, kwargs: dict):
-    """kernels.<backend>.explain on the call (tensors become arrays for numpy)."""
-    if backend == "numpy":
-        return kn.explain(*map(_numpy, args), **{k: _numpy(v) for k, v in kwargs.items()})
-    return kt.explain(*args, **kwargs)
-
-
 def _x(*shape, scale=1.0, grad=False):
     return (torch.randn(*shape, generator=torch.Generator().manual_seed(7)) * scale).requires_grad_(grad)
-
-
-def _learner():
-    """The learner's case: sigmoid outputs of shape (1, 3), all near 0.5, and the class index tensor([1])."""
-    raw = torch.tensor([[0.12, -0.05, 0.08]], requires_grad=True)
-    return torch.sigmoid(raw), torch.tensor([1])
 
 
 MINIMAL = []  # (code, case, backend): case() returns the call, and the call fixed as the message says
@@ -214,38 +190,6 @@ def test_half_precision_without_the_risk_is_quiet():
     assert torch.isfinite(F.cross_entropy(x, t, label_smoothing=0.1))
 
 
-def outcome_of(args, kwargs):
-    try:
-        F.cross_entropy(*args, **kwargs)
-    except Exception as exc:  # every exception type is data here
-        return exc
-    return None
-
-
-def test_the_learners_case_is_probabilities_as_logits():
-    outputs, target = _learner()
-    report = kt.explain(outputs, target)
-    assert report.codes == ["probabilities-as-logits"]
-    assert "SigmoidBackward0" in report.findings[0].message and "Remove the sigmoid" in report.findings[0].message
-    assert report.target_kind == "class indices" and (report.class_dim, report.num_classes) == (1, 3)
-    assert (report.positions, report.counted, report.ignored, report.mean_denominator) == (1, 1, 0, 1.0)
-
-
-@pytest.mark.parametrize(
-    ("make", "expect"),
-    [
-        (lambda: torch.nn.Linear(6, 3)(torch.randn(4, 6)), None),  # a Linear layer's logits: AddmmBackward0
-        (lambda: torch.sigmoid(torch.randn(4, 3, requires_grad=True)).reshape(2, 2, 3)[1], "SigmoidBackward0"),
-        (lambda: torch.nn.Softmax(dim=1)(torch.randn(4, 3, requires_grad=True)).float().t().t(), "SoftmaxBackward0"),
-        (lambda: torch.sigmoid(torch.randn(4, 3, requires_grad=True)) * 2, None),  # arithmetic ends the walk
-    ],
-)
-def test_the_history_walk_looks_through_view_and_copy_nodes_only(make, expect):
-    from kernels._explain_front import squash_in_history
-
-    assert squash_in_history(make()) == expect
-
-
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_half_precision_distributions_are_normalised_within_their_rounding(dtype):
     g = torch.Generator().manual_seed(3)
@@ -253,125 +197,3 @@ def test_half_precision_distributions_are_normalised_within_their_rounding(dtype
     assert kt.explain(logits.to(dtype), probs.to(dtype)).findings == []
     found = kt.explain(probs.to(dtype), torch.zeros(64, dtype=torch.long)).codes  # softmax rows as the input
     assert found == ["probabilities-as-logits"]
-
-
-def test_out_of_range_lists_the_offending_values():
-    report = kt.explain(torch.randn(6, 4), torch.tensor([0, 9, 4, -3, 9, -100]))
-    (found,) = report.errors
-    assert found.values == (-3, 4, 9) and "4 of 6 positions" in found.message and "-3, 4, 9" in found.message
-
-
-@pytest.mark.parametrize("seed", range(240))
-def test_no_warning_or_error_on_correct_usage(seed):
-    args, kwargs, description = random_valid_call(seed)
-    assert outcome_of(args, kwargs) is None, description
-    for backend in ("torch", "numpy"):
-        report = explain(backend, args, kwargs)
-        bad = [f for f in report.findings if f.severity != "info"]
-        assert not bad, f"{backend}, {description}:\n{report}"
-
-
-@pytest.mark.parametrize("seed", range(0, 240, 4))
-def test_counts_and_the_mean_denominator_match_torch(seed):
-    args, kwargs, description = random_valid_call(seed, dtype=torch.float64)
-    kwargs = {k: v for k, v in kwargs.items() if k != "reduction"}
-    report = kt.explain(*args, **kwargs)
-    # torch's mean = sum / denominator (index and probability targets, with or without smoothing)
-    total, mean = (F.cross_entropy(*args, **kwargs, reduction=r).item() for r in ("sum", "mean"))
-    assert report.mean_denominator == pytest.approx(total / mean, rel=1e-9), description
-    input, target = args
-    if input.shape == target.shape:  # class probabilities: every position counts
-        assert (report.positions, report.ignored) == (target.numel() // input.shape[report.class_dim], 0)
-    else:
-        assert report.ignored == int((target == kwargs.get("ignore_index", -100)).sum()), description
-        assert report.positions == target.numel() and report.counted == target.numel() - report.ignored
-
-
-CE_CASES = [c for c in battery() if c.func == "cross_entropy" or c.ctor is not None]
-IDS = [re.sub(r"[^\w.=+-]+", "-", c.name).strip("-") for c in battery()]
-
-
-@pytest.mark.parametrize("backend", ["torch", "numpy"])
-@pytest.mark.parametrize("case", battery(), ids=IDS)
-def test_explain_never_raises_on_the_battery_and_names_torchs_error(case, backend):
-    args, kwargs = case.make()
-    kwargs = {**(case.ctor or {}), **kwargs}
-    kwargs = {k: v for k, v in kwargs.items() if k in ("weight", "ignore_index", "reduction", "label_smoothing")}
-    report = explain(backend, args, kwargs)  # never raises
-    str(report)
-    if case in CE_CASES:
-        theirs = outcome(case, F)
-        raised = {f.raises for f in report.errors}
-        assert type(theirs).__name__ in raised, f"torch raised {theirs!r}; explain says:\n{report}"
-        assert "rejected" not in report.codes, f"no rule named this case:\n{report}"
-
-
-@pytest.mark.parametrize(
-    ("backend", "bad"),
-    [
-        ("torch", lambda: ([[0.5, 0.5]], torch.tensor([0]))),
-        ("numpy", lambda: ("abc", [0])),
-        ("numpy", lambda: ([0.1], object())),
-    ],
-)
-def test_explain_raises_type_error_only_for_non_tensors(backend, bad):
-    with pytest.raises(TypeError, match="must be"):
-        (kt if backend == "torch" else kn).explain(*bad())
-
-
-@pytest.mark.parametrize("backend", ["torch", "numpy"])
-def test_warnings_only_when_switched_on(backend):
-    lib = kt if backend == "torch" else kn
-    outputs, target = _learner()
-    args = (outputs, target) if backend == "torch" else (torch.softmax(outputs, 1).detach().numpy(), target.numpy())
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # any warning fails the call
-        off = lib.cross_entropy(*args)
-    with lib.warn_on_misuse(), pytest.warns(kernels.MisuseWarning, match="probabilities-as-logits") as record:
-        on = lib.cross_entropy(*args)
-    assert record[0].filename == __file__, "the warning should point at the caller's line"
-    assert record[0].message.finding.code == "probabilities-as-logits"
-    assert on.item() == off.item()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        lib.cross_entropy(*args)  # off again after the block
-        with lib.warn_on_misuse():
-            lib.cross_entropy(*_valid(backend))  # correct usage: nothing, even when on
-
-
-def _valid(backend):
-    x, t = torch.randn(4, 3), torch.tensor([0, 2, 1, 1])
-    return (x, t) if backend == "torch" else (x.numpy(), t.numpy())
-
-
-def test_warnings_switch_works_as_a_call_and_nests():
-    try:
-        kt.warn_on_misuse()
-        assert kt._WARN_ON_MISUSE
-        with kt.warn_on_misuse(False):
-            assert not kt._WARN_ON_MISUSE
-        assert kt._WARN_ON_MISUSE
-        with pytest.warns(kernels.MisuseWarning) as record:
-            kt.CrossEntropyLoss()(*_learner())  # through the module: still the caller's line
-        assert record[0].filename == __file__
-    finally:
-        kt.warn_on_misuse(False)
-    assert not kt._WARN_ON_MISUSE and not kn._WARN_ON_MISUSE
-
-
-def test_errors_still_raise_torchs_exception_in_warning_mode():
-    with warnings.catch_warnings(), kt.warn_on_misuse():
-        warnings.simplefilter("error")
-        with pytest.raises(IndexError, match="out of bounds"):
-            kt.cross_entropy(torch.randn(4, 5), torch.tensor([1, 5, 2, 3]))
-
-
-@pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_cuda_tensors_give_the_cpu_report_and_a_device_mismatch_is_an_error():
-    x, t = torch.randn(6, 4).softmax(1), torch.tensor([0, 3, 9, 1, -100, 2])
-    on_cpu, on_cuda = kt.explain(x, t), kt.explain(x.cuda(), t.cuda())
-    assert on_cuda.codes == on_cpu.codes == ["target-out-of-range", "probabilities-as-logits"]
-    mixed = kt.explain(x.cuda(), t.clamp(0, 3))
-    assert mixed.errors[0].code == "device-mismatch"
-    assert mixed.errors[0].raises == type(outcome_of((x.cuda(), t.clamp(0, 3)), {})).__name__

@@ -1,4 +1,4 @@
-"""The folded exponent (kernels/_fold.py, claims kernel.ce_folded_*): planted slips in its claims are
+"""The folded exponent (kernels/torch/_fold.py, claims kernel.ce_folded_*): planted slips in its claims are
 rejected, the probe tells a fused multiply-add from a rounded product, forward's correction restores the
 unfolded row statistics, rows it cannot fold are passed again, and backward folds only inside its guard,
 where its extra error stays within the documented 1.5 ulp(s) ln 2.
@@ -17,17 +17,17 @@ import torch.nn.functional as F
 from _compare import TOLERANCES, assert_close, seeded
 
 import kernels.torch as kt
-from derivations import kernel_ce_folded, kernel_ce_gradients
-from derivations.core import Claim, check
-from derivations.kernel_forms import DF, LA, SCALE, SW, SWUF, Exp2, M, S
-from kernels import _fold
-from kernels import _torch_index as index
+from derivations.emission.ce import folded_claims
+from derivations.emission.ce.common import sample_positive
+from derivations.emission.kernel import DF, LA, SCALE, SW, SWUF, Exp2, M, S
+from derivations.engine.core import Claim, check
+from kernels.torch import _ce_gradient, _fold, _row_pass
 
 fused_here = pytest.mark.skipif(not _fold.fused("cpu"), reason="torch.add does not fuse on this CPU: nothing folds")
 ULP32 = 2.0**-23
 
 
-def _planted(build, sample=kernel_ce_folded.sample) -> Claim:
+def _planted(build, sample=folded_claims.sample_shift) -> Claim:
     return Claim("planted.fold", "a wrong folded claim", build, ("planted",), ("planted",), sample)
 
 
@@ -46,15 +46,15 @@ def _with_form(monkeypatch, module, name, expr):
     ids=["sum-multiplied", "sum-sign", "swu-sign"],
 )
 def test_a_planted_forward_correction_is_rejected(monkeypatch, name, wrong):
-    _with_form(monkeypatch, kernel_ce_folded, name, wrong)
-    build = kernel_ce_folded._folded_sum if name == "folded_sum" else kernel_ce_folded._folded_smooth
+    _with_form(monkeypatch, folded_claims, name, wrong)
+    build = folded_claims.folded_sum if name == "folded_sum" else folded_claims.folded_smooth
     result = check(_planted(build))
     assert not result.holds and result.failure.step == 1
 
 
 def test_a_planted_backward_shift_is_rejected(monkeypatch):
-    _with_form(monkeypatch, kernel_ce_gradients, "folded_grad_shift", LA + SCALE * M)  # + c m, not - c m
-    result = check(_planted(kernel_ce_gradients._folded_grad, kernel_ce_gradients._sample_positive))
+    _with_form(monkeypatch, folded_claims, "folded_grad_shift", LA + SCALE * M)  # + c m, not - c m
+    result = check(_planted(folded_claims.folded_grad, sample_positive))
     assert not result.holds and "c z_k + s" in result.failure.why
 
 
@@ -79,8 +79,8 @@ def test_the_shift_is_rounded_down_and_corrected_exactly():
     assert torch.equal(d, torch.exp2(exact - s.double()).float()) and bool((d >= 1).all())
 
 
-def _row_pass(x, safe, weight, eps, fold):
-    return index.row_pass(x, safe, weight, eps, torch.float32, fold=fold)
+def _statistics(x, safe, weight, eps, fold):
+    return _row_pass.row_pass(x, safe, weight, eps, torch.float32, fold=fold)
 
 
 @fused_here
@@ -90,9 +90,9 @@ def test_forward_folded_statistics_match_the_unfolded_pass(scale, offset):
     x = torch.randn(64, 1000, 1, generator=gen) * scale + offset
     safe = torch.randint(0, 1000, (64, 1, 1), generator=gen)
     w = torch.rand(1000, generator=gen) + 0.5
-    m, d, swu, zt = _row_pass(x, safe, w, 0.1, True)
-    m0, d0, swu0, zt0 = _row_pass(x, safe, w, 0.1, False)
-    _, d64, swu64, _ = index.row_pass(x.double(), safe, w.double(), 0.1, torch.float64, fold=False)
+    m, d, swu, zt = _statistics(x, safe, w, 0.1, True)
+    m0, d0, swu0, zt0 = _statistics(x, safe, w, 0.1, False)
+    _, d64, swu64, _ = _row_pass.row_pass(x.double(), safe, w.double(), 0.1, torch.float64, fold=False)
     assert torch.equal(m, m0) and torch.equal(zt, zt0)
     for name, got, unfolded, exact in (("d", d, d0, d64), ("swu", swu, swu0, swu64)):
         bound = ((unfolded.double() - exact) / exact).abs().max().item() + ULP32
@@ -110,8 +110,8 @@ def test_rows_that_cannot_fold_are_passed_again_unfolded(monkeypatch):
     x[77] = -torch.inf
     safe = torch.randint(0, 50, (300, 1, 1), generator=gen)
     passes = []
-    real = index.row_pass
-    monkeypatch.setattr(index, "row_pass", lambda *a, **k: passes.append(k.get("fold")) or real(*a, **k))
+    real = _row_pass.row_pass
+    monkeypatch.setattr(_row_pass, "row_pass", lambda *a, **k: passes.append(k.get("fold")) or real(*a, **k))
     got = real(x, safe, None, 0.1, torch.float32)
     assert passes == [False], "the rows that could not fold should be passed again, once, unfolded"
     want = real(x, safe, None, 0.1, torch.float32, fold=False)
@@ -122,8 +122,10 @@ def test_rows_that_cannot_fold_are_passed_again_unfolded(monkeypatch):
 
 def _folded_backward(monkeypatch):
     calls = []
-    real = index._Gradient.write_folded
-    monkeypatch.setattr(index._Gradient, "write_folded", lambda self, *a: calls.append(1) or real(self, *a))
+    real = _ce_gradient.GradientCoefficients.write_folded
+    monkeypatch.setattr(
+        _ce_gradient.GradientCoefficients, "write_folded", lambda self, *a: calls.append(1) or real(self, *a)
+    )
     return calls
 
 

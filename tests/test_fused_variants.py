@@ -19,8 +19,8 @@ from _compare import TOLERANCES, assert_close
 
 import kernels.numpy as kn
 import kernels.torch as kt
-from kernels._fold import C32
 from kernels._generated import numpy_ce, torch_ce
+from kernels.torch._fold import C32
 
 SHAPES = [(7, 11), (3, 5, 4), (9,)]  # (N, C), (N, C, d) spatial, (C) with a 0-d target
 REDUCTIONS = ["mean", "sum", "none"]

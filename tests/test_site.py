@@ -1,13 +1,15 @@
-"""The site: a strict build within its time budget, every claim on its page, no broken internal link or anchor,
-and a real browser (Debian chromium driven by playwright) over the built pages, offline.
+"""The built site: a strict build within its time budget, every claim on its page, no broken internal link or
+anchor, and a real browser (Debian chromium driven by playwright) over the built pages, offline.
 
-Full-page screenshots land in tests/.artifacts/screenshots/; look at them after a change to the site.
+The site is built once (a session fixture) and only here. Full-page screenshots land in
+tests/.artifacts/screenshots/; look at them after a change to the site. The link parser, the quiet file
+server and the in-page math check are in tests/_site.py; the hooks' pieces on planted input (claim blocks,
+the notebook math finder, the offline guard) are tested in tests/test_site_hooks.py, without a build.
 """
 
 from __future__ import annotations
 
 import functools
-import html.parser
 import json
 import os
 import re
@@ -17,20 +19,17 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from _site import _PAGE_CHECK, _Links, _Quiet
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / ".artifacts"
 BUILD_BUDGET_S = 90
 MATH_CONTAINERS = ".arithmatex, .jp-RenderedMarkdown, .jp-RenderedLatex"
-
-sys.path.insert(0, str(ROOT / "hooks"))
-import claims_html  # noqa: E402
-from notebook_math import find_math, math_regions  # noqa: E402
 
 
 @dataclass
@@ -83,81 +82,7 @@ def test_every_claim_is_on_its_page_and_in_the_table(site):
     assert "claim-status" not in table, "a status placeholder was left unfilled"
 
 
-# --- claim blocks and the math finder, on planted input ---------------------------------------------------
-
-
-def _planted(rhs_sign: int):
-    import sympy as sp
-
-    from derivations import Claim, chain, check
-
-    a, b = sp.symbols("a b", positive=True)
-    claim = Claim(
-        id="planted.log_product",
-        title="log of a product",
-        assumptions=("$a, b > 0$",),
-        sympy_assumptions=("a, b positive",),
-        page="x.md",
-        build=lambda n: chain(
-            sp.log(a * b),
-            (sp.log(a) + rhs_sign * sp.log(b), "log ab = log a + log b"),
-            rule=lambda x, y: sp.expand_log(x - y),
-        ),
-    )
-    return claim, check(claim).as_dict()
-
-
-@pytest.mark.parametrize(("sign", "kind", "badge"), [(1, "success", "verified"), (-1, "failure", "FAILED")])
-def test_claim_block_shows_the_checkers_verdict(sign, kind, badge):
-    from claims_export import export
-
-    claim, result = _planted(sign)
-    block = claims_html.claim_block(export(claim), home=True)
-    filled = claims_html.fill_status(block, {"sympy": "1", "seconds": 0.1, "claims": [result]})
-    assert f'class="admonition claim {kind}"' in filled
-    assert f">{badge}</span>" in filled
-    assert r"\log{\left(a b \right)}" in filled and "claim-status" not in filled
-    if sign < 0:  # the failing step and what remained are named
-        assert f"failed</strong> for {result['failure']['scope']} at step 1" in filled
-        assert "<code>2*log(b)</code>" in filled
-
-
-def test_notebook_math_finder():
-    page = (
-        '<div class="jp-RenderedMarkdown"><p>$a&lt;b$ costs $5 and $6, <code>$x$</code> \\$y\\$ '
-        "$$\\frac{1}{2}$$ \\(c\\)</p><div>\\begin{aligned}d\\end{aligned}</div></div><p>$outside$</p>"
-    )
-    found = [(tex, display) for s, e in math_regions(page) for _, _, tex, display in find_math(page, s, e)]
-    assert found == [("a<b", False), ("\\frac{1}{2}", True), ("c", False), ("\\begin{aligned}d\\end{aligned}", True)]
-
-
-def test_offline_guard_flags_what_would_be_fetched_from_another_host():
-    from katex_hook import _remote_loads
-
-    page = (
-        '<link rel="canonical" href="https://example.org/a/"><link rel="stylesheet" href="//cdn.example/k.css">'
-        '<script src="https://cdn.example/m.js"></script><img src="http://127.0.0.1:8000/p.png"><script src="x.js">'
-    )
-    assert _remote_loads(page) == ["//cdn.example/k.css", "https://cdn.example/m.js"]
-
-
 # --- internal links and anchors over the built HTML ---------------------------------------------------------
-
-
-class _Links(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.ids, self.refs = set(), []
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if a.get("id"):
-            self.ids.add(a["id"])
-        if tag == "a" and a.get("name"):
-            self.ids.add(a["name"])
-        for key in ("href", "src"):
-            if a.get(key) is not None and tag in ("a", "link", "script", "img", "source", "iframe"):
-                self.refs.append(a[key])
 
 
 def test_no_broken_internal_links_or_anchors(site):
@@ -197,33 +122,6 @@ def test_no_broken_internal_links_or_anchors(site):
 
 
 # --- a real browser over the served site ---------------------------------------------------------------
-
-
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-_PAGE_CHECK = """(selector) => {
-  const containers = [...document.querySelectorAll(selector)];
-  const raw = [];
-  for (const c of containers) {
-    const clone = c.cloneNode(true);
-    clone.querySelectorAll('.katex, code, pre, script, style').forEach((e) => e.remove());
-    for (const tex of ['$', '\\\\frac', '\\\\sum', '\\\\log', '\\\\(', '\\\\[', '\\\\begin'])
-      if (clone.textContent.includes(tex)) raw.push(tex + ' in: ' + clone.textContent.trim().slice(0, 80));
-  }
-  const unrendered = [...document.querySelectorAll('.arithmatex')].filter((e) => !e.querySelector('.katex'));
-  const katex = document.querySelector('.katex');
-  return {
-    katex: document.querySelectorAll('.katex').length,
-    errors: document.querySelectorAll('.katex-error').length,
-    unrendered: unrendered.length, raw,
-    mathContainers: containers.filter((c) => c.querySelector('.katex')).length,
-    font: katex ? getComputedStyle(katex).fontFamily : '',
-    fontsLoaded: document.fonts.check('1em KaTeX_Main'),
-  };
-}"""
 
 
 @dataclass

@@ -16,10 +16,10 @@ from __future__ import annotations
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
-from derivations import rules_concrete, rules_inequality
-from derivations.core import Claim, chain
-from derivations.kernel_forms import PW, G, Kernel, W, Y, first
-from derivations.kernel_forms import Z as Z_
+from derivations.emission.kernel import PW, G, Kernel, W, Y, evaluated_first
+from derivations.emission.kernel import Z as Z_
+from derivations.engine import rules_concrete, rules_inequality
+from derivations.engine.core import Claim, chain
 
 PAGE = "kernels.md"
 #: The logit inside the claims: the kernel argument z itself (a real scalar, no class index here).
@@ -36,35 +36,59 @@ def sigmoid(x: sp.Expr) -> sp.Expr:
     return sp.exp(sp.Min(x, 0)) / (1 + sp.exp(-sp.Abs(x)))
 
 
-def forms() -> dict[str, sp.Expr]:
-    sp_neg, sig, log_weight = softplus_neg(z), sigmoid(z), 1 + (PW - 1) * Y  # log_weight as torch names it
-    return {
-        "sigmoid": sig,
-        "bce_loss": W * ((1 - Y) * z + sp_neg),
-        "bce_loss_pos_weight": W * ((1 - Y) * z + log_weight * sp_neg),
-        "bce_grad": G * W * (sig - Y),
-        # (1 + (p_w - 1) y) sigmoid(z) - p_w y = (sigmoid(z) - y) - (p_w - 1) y sigmoid(-z): no large cancellation
-        "bce_grad_pos_weight": G * W * (first(sig - Y) - (PW - 1) * Y * sigmoid(-z)),
-        "bce_target_grad": -G * W * z,
-        # log(1 - sigmoid) - p_w log sigmoid = p_w softplus(-z) - softplus(z): no inf - inf at z = -inf
-        "bce_target_grad_pos_weight": G * W * (PW * sp_neg - softplus_neg(-z)),
-    }
-
-
-_TABLE = (
-    ("sigmoid", (z,), "kernel.sigmoid", "Stable sigmoid exp(min(z, 0)) / (1 + exp(-|z|))."),
-    ("bce_loss", (z, Y, W), "kernel.bce_loss", "BCE with logits, elementwise (pos_weight = 1)."),
-    ("bce_loss_pos_weight", (z, Y, W, PW), "kernel.bce_loss_pos_weight", "BCE with logits and pos_weight."),
-    ("bce_grad", (z, Y, W, G), "kernel.bce_grad", "Gradient w.r.t. the logit (pos_weight = 1)."),
-    ("bce_grad_pos_weight", (z, Y, W, PW, G), "kernel.bce_grad_pos_weight", "Gradient w.r.t. the logit."),
-    ("bce_target_grad", (z, W, G), "kernel.bce_target_grad", "Gradient w.r.t. the target (pos_weight = 1)."),
-    ("bce_target_grad_pos_weight", (z, W, PW, G), "kernel.bce_target_grad_pos_weight", "Gradient w.r.t. the target."),
-)
-
-
 def kernels() -> list[Kernel]:
-    f = forms()
-    return [Kernel(name, f[name], args, claim, summary) for name, args, claim, summary in _TABLE]
+    """Every BCE kernel, in emission order."""
+    sp_neg, sig, log_weight = softplus_neg(z), sigmoid(z), 1 + (PW - 1) * Y  # log_weight as torch names it
+    return [
+        Kernel("sigmoid", sig, (z,), "kernel.sigmoid", "Stable sigmoid exp(min(z, 0)) / (1 + exp(-|z|))."),
+        Kernel(
+            "bce_loss",
+            W * ((1 - Y) * z + sp_neg),
+            (z, Y, W),
+            "kernel.bce_loss",
+            "BCE with logits, elementwise (pos_weight = 1).",
+        ),
+        Kernel(
+            "bce_loss_pos_weight",
+            W * ((1 - Y) * z + log_weight * sp_neg),
+            (z, Y, W, PW),
+            "kernel.bce_loss_pos_weight",
+            "BCE with logits and pos_weight.",
+        ),
+        Kernel(
+            "bce_grad",
+            G * W * (sig - Y),
+            (z, Y, W, G),
+            "kernel.bce_grad",
+            "Gradient w.r.t. the logit (pos_weight = 1).",
+        ),
+        Kernel(  # (1 + (p_w - 1) y) sigmoid(z) - p_w y = (sigmoid(z) - y) - (p_w - 1) y sigmoid(-z): no cancellation
+            "bce_grad_pos_weight",
+            G * W * (evaluated_first(sig - Y) - (PW - 1) * Y * sigmoid(-z)),
+            (z, Y, W, PW, G),
+            "kernel.bce_grad_pos_weight",
+            "Gradient w.r.t. the logit.",
+        ),
+        Kernel(
+            "bce_target_grad",
+            -G * W * z,
+            (z, W, G),
+            "kernel.bce_target_grad",
+            "Gradient w.r.t. the target (pos_weight = 1).",
+        ),
+        Kernel(  # log(1 - sigmoid) - p_w log sigmoid = p_w softplus(-z) - softplus(z): no inf - inf at z = -inf
+            "bce_target_grad_pos_weight",
+            G * W * (PW * sp_neg - softplus_neg(-z)),
+            (z, W, PW, G),
+            "kernel.bce_target_grad_pos_weight",
+            "Gradient w.r.t. the target.",
+        ),
+    ]
+
+
+def forms() -> dict[str, sp.Expr]:
+    """name -> stable expression (the emitted math), as the claims use it."""
+    return {k.name: k.expr for k in kernels()}
 
 
 def textbook_loss(pos_weight=PW) -> sp.Expr:
@@ -75,7 +99,7 @@ def textbook_loss(pos_weight=PW) -> sp.Expr:
 def _compare(a, b):
     """a - b = 0 with log1p written as log(1 + x) and logs expanded (their arguments are positive)."""
     rest = (a - b).replace(lambda e: isinstance(e, log1p), lambda e: sp.log(1 + e.args[0]))
-    return rules_concrete._zero(sp.expand_log(rest, force=True))
+    return rules_concrete.zero_remainder(sp.expand_log(rest, force=True))
 
 
 _BRANCHWISE = rules_inequality.branchwise(z, _compare)

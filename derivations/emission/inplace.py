@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations.kernel_forms import SCALE, Exp2, Kernel
-from derivations.printers import UnprintableKernel, constant, literal
+from derivations.emission.kernel import SCALE, Exp2, Kernel
+from derivations.emission.printers import UnprintableKernel, constant, literal
 
 #: Binary operations by backend: the function that takes ``out=``.
 _BINARY = {

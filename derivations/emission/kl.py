@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations import rules, rules_concrete
-from derivations.core import Claim, chain
-from derivations.kernel_forms import LP, G, Kernel, P, Q, X, XLogY, substitute
-from derivations.symbols import j, p, positives, q, simplex, total
+from derivations.emission.kernel import LP, G, Kernel, P, Q, X, XLogY, substitute
+from derivations.engine import rules, rules_concrete
+from derivations.engine.core import Claim, chain
+from derivations.engine.samplers import positives, simplex
+from derivations.engine.symbols import j, p, q, total
 
 PAGE = "kernels.md"
 pp = sp.Symbol("p", positive=True)  # a positive probability inside the claims
@@ -22,40 +23,66 @@ xx = sp.Symbol("x", real=True)  # the kl_div input log q inside the claims
 rr = sp.Symbol("r", real=True)  # a log-probability target inside the claims
 
 
-def forms() -> dict[str, sp.Expr]:
-    return {
-        "kl_div_term": XLogY(P, P) - P * X,
-        "kl_div_log_target_term": sp.exp(LP) * (LP - X),
-        "kl_div_grad": -G * P,
-        "kl_div_log_target_grad": -G * sp.exp(LP),
-        "kl_div_target_grad": G * (sp.log(P) + 1 - X),
-        "kl_div_log_target_target_grad": G * sp.exp(LP) * (LP - X + 1),
-        "entropy_term": -XLogY(P, P),
-        "cross_entropy_term": -XLogY(P, Q),
-        "kl_term": XLogY(P, P) - XLogY(P, Q),
-    }
-
-
-_TABLE = (
-    ("kl_div_term", (X, P), "kernel.kl_div", "kl_div pointwise: p (log p - x), 0 where p = 0."),
-    ("kl_div_log_target_term", (X, LP), "kernel.kl_div_log_target", "kl_div pointwise, log target."),
-    ("kl_div_grad", (P, G), "kernel.kl_div_grad", "kl_div gradient w.r.t. the input."),
-    ("kl_div_log_target_grad", (LP, G), "kernel.kl_div_log_target_grad", "kl_div (log target) input gradient."),
-    ("kl_div_target_grad", (X, P, G), "kernel.kl_div_target_grad", "kl_div gradient w.r.t. the target."),
-    ("kl_div_log_target_target_grad", (X, LP, G), "kernel.kl_div_log_target_target_grad", "Log-target gradient."),
-    ("entropy_term", (P,), "kernel.entropy_term", "Entropy term -xlogy(p, p); summed along the axis."),
-    ("cross_entropy_term", (P, Q), "kernel.cross_entropy_term", "Cross-entropy term -xlogy(p, q)."),
-    ("kl_term", (P, Q), "kernel.kl_term", "KL term xlogy(p, p) - xlogy(p, q)."),
-)
-
-
 def kernels() -> list[Kernel]:
-    f = forms()
-    return [Kernel(name, f[name], args, claim, summary) for name, args, claim, summary in _TABLE]
+    """Every kl_div and information-quantity kernel, in emission order."""
+    return [
+        Kernel(
+            "kl_div_term",
+            XLogY(P, P) - P * X,
+            (X, P),
+            "kernel.kl_div",
+            "kl_div pointwise: p (log p - x), 0 where p = 0.",
+        ),
+        Kernel(
+            "kl_div_log_target_term",
+            sp.exp(LP) * (LP - X),
+            (X, LP),
+            "kernel.kl_div_log_target",
+            "kl_div pointwise, log target.",
+        ),
+        Kernel("kl_div_grad", -G * P, (P, G), "kernel.kl_div_grad", "kl_div gradient w.r.t. the input."),
+        Kernel(
+            "kl_div_log_target_grad",
+            -G * sp.exp(LP),
+            (LP, G),
+            "kernel.kl_div_log_target_grad",
+            "kl_div (log target) input gradient.",
+        ),
+        Kernel(
+            "kl_div_target_grad",
+            G * (sp.log(P) + 1 - X),
+            (X, P, G),
+            "kernel.kl_div_target_grad",
+            "kl_div gradient w.r.t. the target.",
+        ),
+        Kernel(
+            "kl_div_log_target_target_grad",
+            G * sp.exp(LP) * (LP - X + 1),
+            (X, LP, G),
+            "kernel.kl_div_log_target_target_grad",
+            "Log-target gradient.",
+        ),
+        Kernel(
+            "entropy_term",
+            -XLogY(P, P),
+            (P,),
+            "kernel.entropy_term",
+            "Entropy term -xlogy(p, p); summed along the axis.",
+        ),
+        Kernel(
+            "cross_entropy_term", -XLogY(P, Q), (P, Q), "kernel.cross_entropy_term", "Cross-entropy term -xlogy(p, q)."
+        ),
+        Kernel("kl_term", XLogY(P, P) - XLogY(P, Q), (P, Q), "kernel.kl_term", "KL term xlogy(p, p) - xlogy(p, q)."),
+    ]
+
+
+def forms() -> dict[str, sp.Expr]:
+    """name -> stable expression (the emitted math), as the claims use it."""
+    return {k.name: k.expr for k in kernels()}
 
 
 def _compare(a, b):
-    return rules_concrete._zero(sp.expand_log((a - b).doit(), force=True))
+    return rules_concrete.zero_remainder(sp.expand_log((a - b).doit(), force=True))
 
 
 def _pointwise(log_target: bool = False) -> sp.Expr:
@@ -97,13 +124,9 @@ def _scalar_claim(cid, title, lhs, emitted, why, extra=()):
 
 def _sum_claim(cid, title, lhs, emitted, why):
     def build(n):
-        return chain(lhs(n), (total(substitute(emitted, {P: p[j], Q: q[j]}), n), why), rule=_rule(n))
+        return chain(lhs(n), (total(substitute(emitted, {P: p[j], Q: q[j]}), n), why), rule=rules.by_scope(n))
 
     return _claim(cid, title, build, _vectors, concrete=(2, 3, 4), extra=("q positive",))
-
-
-def _rule(n):
-    return rules.sums() if isinstance(n, sp.Symbol) else rules_concrete.simplified()
 
 
 def claims() -> list[Claim]:

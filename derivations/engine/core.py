@@ -8,7 +8,7 @@ where each link ``e_{i-1} rel_i e_i`` carries a one-line justification and a *ru
 (a rule returns what remains; the link holds when nothing remains). A claim builds its derivation
 for a symbolic number of classes ``n`` (the general scope) and for concrete ``n`` (2..8 by default);
 the checker runs every scope it can and records which ones held. The numeric spot check, which
-evaluates the same links at random points independently of any rule, is in ``derivations/numeric.py``.
+evaluates the same links at random points independently of any rule, is in ``derivations/engine/spot_check.py``.
 
 Every rule is a computer-algebra check, not a formal proof: where a rule relies on an assumption
 (positivity for ``expand_log``, the index range for ``refine``), the claim states it in words.
@@ -19,9 +19,11 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy as sp
+
+from derivations.engine.result import SCALAR, Failure, Result
 
 #: A rule shows ``a rel b`` and returns what remains: ``S.Zero`` (or ``S.true``) when it holds.
 Rule = Callable[[sp.Basic, sp.Basic], sp.Basic]
@@ -31,8 +33,10 @@ N = sp.Symbol("n", integer=True, positive=True)
 
 _RELATIONS = {"=": sp.Eq, ">=": sp.Ge, "<=": sp.Le}
 
-#: The scope of a general claim in which no number of classes appears (a statement about scalars).
-SCALAR = "scalar (no n)"
+
+def is_general(n) -> bool:
+    """Whether a derivation is being built for the general scope (the symbol N), not for a concrete int."""
+    return isinstance(n, sp.Symbol)
 
 
 @dataclass(frozen=True)
@@ -106,58 +110,6 @@ class Claim:
     def derivation(self) -> Derivation:
         """The derivation shown to readers: general n where claimed, otherwise the smallest concrete n."""
         return self.build(N if self.general else self.concrete[0])
-
-
-@dataclass(frozen=True)
-class Failure:
-    scope: str
-    step: int  # 1-based index of the failing link
-    why: str
-    remained: str
-
-
-@dataclass
-class Result:
-    id: str
-    title: str
-    holds: bool
-    scopes: list[str] = field(default_factory=list)
-    failure: Failure | None = None
-    method: str = ""
-    seconds: float = 0.0
-
-    @property
-    def scope(self) -> str:
-        return describe_scopes(self.scopes)
-
-    def as_dict(self) -> dict:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "holds": self.holds,
-            "scope": self.scope,
-            "method": self.method,
-            "seconds": round(self.seconds, 3),
-            "failure": None
-            if self.failure is None
-            else {
-                "scope": self.failure.scope,
-                "step": self.failure.step,
-                "why": self.failure.why,
-                "remained": self.failure.remained,
-            },
-        }
-
-
-def describe_scopes(scopes: Sequence[str]) -> str:
-    """'general n; n = 2..8' from ['general n', 'n = 2', ..., 'n = 8']."""
-    general = [s for s in scopes if s in ("general n", SCALAR)]
-    ns = sorted(int(s.split("=")[1]) for s in scopes if s.startswith("n ="))
-    parts = list(general)
-    if ns:
-        contiguous = ns == list(range(ns[0], ns[-1] + 1))
-        parts.append(f"n = {ns[0]}..{ns[-1]}" if contiguous and len(ns) > 1 else "n = " + ", ".join(map(str, ns)))
-    return "; ".join(parts) if parts else "none"
 
 
 def _holds(remainder: sp.Basic) -> bool:

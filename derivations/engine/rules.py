@@ -1,10 +1,11 @@
 """Rules: how a link ``a rel b`` of a derivation is shown. Each returns what remains (0 when shown).
 
 This module holds the general-n rules for sums (``sums``, ``sums_in_range`` and their parts), the
-combinators that apply a rule elsewhere (``matrices``, ``unfolding``, ``underneath``), and ``scoped``,
-the default rule of a derivation for either scope. Concrete-n rules (explicit sums, cheap normal
-forms) are in ``derivations/rules_concrete.py``; inequalities, case splits and declared facts in
-``derivations/rules_inequality.py``.
+combinators that apply a rule elsewhere (``matrices``, ``unfolding``, ``underneath``), and the default
+rules of a derivation for either scope: ``by_scope`` (``sums`` or ``simplified``) for links that only
+rearrange, ``scoped`` (``sums_in_range`` or ``expanded``) for links that differentiate or pick from sums.
+Concrete-n rules (explicit sums, cheap normal forms) are in ``derivations/engine/rules_concrete.py``;
+inequalities, case splits and declared facts in ``derivations/engine/rules_inequality.py``.
 
 SymPy does not distribute sums by itself (``expand`` keeps constants inside ``Sum``), so the
 general-n rule first makes every sum linear, then substitutes the constraints it is given
@@ -17,9 +18,9 @@ from collections.abc import Callable
 
 import sympy as sp
 
-from derivations.core import N
-from derivations.rules_concrete import _zero, expanded
-from derivations.symbols import explicit, j, total
+from derivations.engine.core import N, is_general
+from derivations.engine.rules_concrete import expanded, simplified, zero_remainder
+from derivations.engine.symbols import explicit, j, total
 
 
 def linearize(expr: sp.Basic) -> sp.Basic:
@@ -59,7 +60,7 @@ def sums(*given: tuple[sp.Expr, sp.Expr], logs: bool = True, explicit_lse: bool 
         if logs:
             d = linearize(sp.expand_log(d))
         d = d.xreplace(subs)
-        return _zero(d)
+        return zero_remainder(d)
 
     return rule
 
@@ -141,7 +142,7 @@ def sums_in_range(size, *indices: sp.Symbol, given=(), explicit_lse: bool = Fals
         d = linearize(sp.expand_log(d))
         d = rename_dummies(linearize(sp.expand_log(d)))
         d = d.xreplace(subs)
-        return _zero(d)
+        return zero_remainder(d)
 
     return rule
 
@@ -206,3 +207,11 @@ def scoped(size, *indices: sp.Symbol, normalised: sp.IndexedBase | None = None, 
         return sums_in_range(size, *indices, given=given, explicit_lse=explicit_lse)
     given = [(normalised[size], 1 - sum(normalised[a] for a in range(1, size)))] if normalised is not None else []
     return expanded(*given, explicit_lse=explicit_lse)
+
+
+def by_scope(size, explicit_lse: bool = False) -> Callable:
+    """The plain rule of a derivation built for ``size``: ``sums`` for the general n, ``simplified`` for a
+    concrete n (evaluated sums, then simplify). ``explicit_lse`` replaces the opaque LSE by log(sum exp) first."""
+    if is_general(size):
+        return sums(explicit_lse=explicit_lse)
+    return simplified(explicit_lse=explicit_lse)

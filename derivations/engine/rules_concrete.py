@@ -1,8 +1,8 @@
 """Concrete-n rules: with a number for n every sum is an explicit Add, and a cheap normal form shows a = b.
 
 ``simplified`` evaluates the sums and simplifies; ``expanded`` is its faster form (unrolled sums, plain
-symbols for differentiation, a test as a rational function before ``simplify``). ``_zero`` is the
-escalating zero test that the general-n rules in ``derivations/rules.py`` share.
+symbols for differentiation, a test as a rational function before ``simplify``). ``zero_remainder`` is the
+escalating zero test that the general-n rules in ``derivations/engine/rules.py`` share.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 import sympy as sp
 
-from derivations.symbols import LSE, explicit
+from derivations.engine.symbols import LSE, explicit
 
 
-def _zero(d: sp.Expr) -> sp.Expr:
+def zero_remainder(d: sp.Expr) -> sp.Expr:
     """The cheapest normal form that shows d = 0, escalating to simplify."""
     if d == 0:
         return sp.S.Zero
@@ -39,7 +39,7 @@ def simplified(*given: tuple[sp.Expr, sp.Expr], explicit_lse: bool = False) -> C
             d = explicit(d)
         d = d.doit().xreplace(subs)
         d = sp.expand_log(d)
-        return _zero(d)
+        return zero_remainder(d)
 
     return rule
 
@@ -160,6 +160,6 @@ def expanded(*given: tuple[sp.Expr, sp.Expr], explicit_lse: bool = False) -> Cal
         tests = (_rational_zero, by_expand) if _has_power_of_sum(d) else (by_expand, _rational_zero)
         if any(test(d) is True for test in tests) or _rational_zero(_split_exp(d)):
             return sp.S.Zero
-        return _zero(d)
+        return zero_remainder(d)
 
     return rule

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations.core import Claim, concrete_instances
+from derivations.engine.core import Claim, concrete_instances
 
 
 def spot_check(claim: Claim, rng, n: int = 4, trials: int = 3, digits: int = 30) -> list[str]:

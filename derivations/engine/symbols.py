@@ -12,10 +12,9 @@ Classes are numbered 1..n in the derivations (the kernels number them 0..C-1).
 
 from __future__ import annotations
 
-import numpy as np
 import sympy as sp
 
-from derivations.core import N
+from derivations.engine.core import N
 
 n = N
 j = sp.Symbol("j", integer=True)
@@ -75,30 +74,6 @@ class LSE(sp.Function):
 def explicit(expr: sp.Basic) -> sp.Basic:
     """Replace every opaque LSE by log(sum exp): ties the kernel form to the textbook form."""
     return expr.replace(lambda e: isinstance(e, LSE), lambda e: e.expand_explicit())
-
-
-# Samplers for the numeric spot check: values for base[1..size] drawn from the assumptions.
-
-
-def simplex(base: sp.IndexedBase, size: int, rng: np.random.Generator) -> dict:
-    """A random point of the open probability simplex (every entry > 0, sum = 1), exactly."""
-    raw = [sp.Rational(int(v), 10**6) for v in rng.integers(1, 10**6, size)]
-    s = sum(raw)
-    return {base[i + 1]: raw[i] / s for i in range(size)}
-
-
-def reals(base: sp.IndexedBase, size: int, rng: np.random.Generator, scale: float = 3.0) -> dict:
-    """Independent real values in (-scale, scale), as exact rationals."""
-    return {base[i + 1]: sp.Rational(float(rng.uniform(-scale, scale))).limit_denominator(10**9) for i in range(size)}
-
-
-def positives(base: sp.IndexedBase, size: int, rng: np.random.Generator, high: float = 3.0) -> dict:
-    """Independent positive values in (0.05, high), as exact rationals."""
-    return {base[i + 1]: sp.Rational(float(rng.uniform(0.05, high))).limit_denominator(10**9) for i in range(size)}
-
-
-def scalar(symbol: sp.Symbol, rng: np.random.Generator, low: float, high: float) -> dict:
-    return {symbol: sp.Rational(float(rng.uniform(low, high))).limit_denominator(10**9)}
 
 
 # Further names used by the softmax and cross-entropy claims.

@@ -1,27 +1,33 @@
 """Binary cross-entropy with logits: its gradient, torch's pos_weight form, the stable form, two classes.
 
-    l(z, y) = -[y log sigma(z) + (1 - y) log(1 - sigma(z))],        dl/dz = sigma(z) - y
-    l_w(z, y) = -w [p_w y log sigma(z) + (1 - y) log sigma(-z)],    dl_w/dz = w [(1 + (p_w - 1) y) sigma(z) - p_w y]
-    l(z, y) = max(z, 0) - z y + log(1 + e^{-|z|})                   (stable: every exp argument is <= 0)
-    CE((z_1, z_2), (1 - y, y)) = l(z_2 - z_1, y),                   softmax_2(z) = sigma(z_2 - z_1)
+    l(z, y) = -[y log sigma(z) + (1 - y) log(1 - sigma(z))]         (BCE with logits)
+    l_w(z, y) = -w [p_w y log sigma(z) + (1 - y) log sigma(-z)]     (torch's ``pos_weight`` p_w and ``weight`` w)
+    binary.sigmoid_symmetry       sigma(-z) = 1 - sigma(z)
+    binary.sigmoid_derivative     sigma'(z) = sigma(z) (1 - sigma(z))
+    binary.bce_gradient           dl/dz = sigma(z) - y
+    binary.pos_weight_gradient    dl_w/dz = w [(1 + (p_w - 1) y) sigma(z) - p_w y]
+    binary.stable_form            l(z, y) = max(z, 0) - z y + log(1 + e^{-|z|})   (every exp argument is <= 0)
+    binary.stable_pos_weight      l_w(z, y) = w [(1 - y) z + (1 + (p_w - 1) y) (log(1 + e^{-|z|}) + max(-z, 0))]
+    binary.two_class_softmax      softmax_2(z) = sigma(z_2 - z_1)
+    binary.two_class              CE((z_1, z_2), (1 - y, y)) = l(z_2 - z_1, y)
 
-Scope: one logit z per element, a real target y (a probability in [0, 1] in practice; every identity
-holds for all real y), a positive-class weight p_w and an element weight w (torch's ``pos_weight``
-and ``weight``). These are statements about scalars: the number of classes is 2 by construction,
-so each claim is checked in the single scope n = 2 and there is no general-n scope to claim.
-The stable forms use |z| and max, which SymPy decides only once the sign of z is known: those
-links are shown branchwise (z > 0, z < 0, z = 0).
+Scope: scalars, one logit z per element and a real target y (a probability in [0, 1] in practice; every
+identity holds for all real y). The number of classes is 2 by construction, so each claim (page ``binary.md``)
+is checked in the single scope n = 2, with no general-n scope to claim. The stable forms use |z| and max,
+which SymPy decides only once the sign of z is known: those links are shown branchwise (z > 0, z < 0, z = 0).
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from derivations.core import Claim, chain
-from derivations.rules_concrete import simplified
-from derivations.rules_inequality import branchwise
-from derivations.symbols import scalar, softmax
-from derivations.symbols import z as logits
+from derivations.engine.core import chain
+from derivations.engine.registry import Claims
+from derivations.engine.rules_concrete import simplified
+from derivations.engine.rules_inequality import branchwise
+from derivations.engine.samplers import scalar
+from derivations.engine.symbols import softmax
+from derivations.engine.symbols import z as logits
 
 PAGE = "binary.md"
 
@@ -71,10 +77,30 @@ def bce_pos_weight_stable(v: sp.Expr, target: sp.Expr, pw: sp.Expr, w: sp.Expr) 
     return w * ((1 - target) * v + (1 + (pw - 1) * target) * (sp.log(1 + sp.exp(-sp.Abs(v))) + sp.Max(-v, 0)))
 
 
-def _stable(rule):
-    return branchwise(logit, rule)
+def _sample(size, rng):
+    values = {**scalar(logit, rng, -8.0, 8.0), **scalar(label, rng, -0.5, 1.5)}
+    return {**values, **scalar(pos_weight, rng, 0.1, 5.0), **scalar(weight, rng, 0.0, 3.0)}
 
 
+def _sample_two(size, rng):
+    return {**scalar(z1, rng, -8.0, 8.0), **scalar(z2, rng, -8.0, 8.0), **scalar(label, rng, -0.5, 1.5)}
+
+
+_Z = ("$z$ is a real logit",)
+_ZY = ("$z$ is a real logit", "$y$ is a real target (a probability in $[0, 1]$ in practice)")
+_ZY_SYMPY = ("z real", "y real")
+_PW = (*_ZY, "$p_w$ (`pos_weight`) and $w$ (`weight`) are real")
+_PW_SYMPY = (*_ZY_SYMPY, "p_w real", "w real")
+_TWO = ("$z_1, z_2$ are real logits", "the target puts $1 - y$ on class 1 and $y$ on class 2")
+_TWO_SYMPY = ("z_1 real", "z_2 real", "y real")
+
+CLAIMS = Claims(
+    __name__, page=PAGE, assumptions=_ZY, sympy_assumptions=_ZY_SYMPY, sample=_sample, general=False, concrete=(2,)
+)
+claims = CLAIMS.list
+
+
+@CLAIMS.claim("binary.sigmoid_symmetry", "sigma(-z) = 1 - sigma(z)", assumptions=_Z, sympy_assumptions=("z real",))
 def _symmetry(size):
     v = logit
     return chain(
@@ -86,6 +112,9 @@ def _symmetry(size):
     )
 
 
+@CLAIMS.claim(
+    "binary.sigmoid_derivative", "sigma'(z) = sigma(z) (1 - sigma(z))", assumptions=_Z, sympy_assumptions=("z real",)
+)
 def _derivative(size):
     v = logit
     return chain(
@@ -96,9 +125,9 @@ def _derivative(size):
     )
 
 
+@CLAIMS.claim("binary.bce_gradient", "BCE with logits: dl/dz = sigma(z) - y")
 def _gradient(size):
-    v, s = logit, Sigmoid(logit)
-    ds = sp.Derivative(s, v)
+    v, s, ds = logit, Sigmoid(logit), sp.Derivative(Sigmoid(logit), logit)
     return chain(
         sp.Derivative(bce(v, label), v),
         (-(label * ds / s - (1 - label) * ds / (1 - s)), r"chain rule: $(\log f)' = f' / f$"),
@@ -108,6 +137,12 @@ def _gradient(size):
     )
 
 
+@CLAIMS.claim(
+    "binary.pos_weight_gradient",
+    "pos_weight form: dl/dz = w [(1 + (p_w - 1) y) sigma(z) - p_w y]",
+    assumptions=_PW,
+    sympy_assumptions=_PW_SYMPY,
+)
 def _pos_weight_gradient(size):
     v, s, y, pw, w = logit, Sigmoid(logit), label, pos_weight, weight
     return chain(
@@ -125,6 +160,7 @@ def _pos_weight_gradient(size):
     )
 
 
+@CLAIMS.claim("binary.stable_form", "Stable BCE: max(z, 0) - z y + log(1 + e^{-|z|}) equals the textbook form")
 def _stable_form(size):
     v, y = logit, label
     return chain(
@@ -138,12 +174,18 @@ def _stable_form(size):
             bce_stable(v, y),
             r"$\log(1 + e^{z}) = \max(z, 0) + \log(1 + e^{-|z|})$: for $z > 0$ take $e^{z}$ out of the log; "
             r"the exp argument $-|z| \le 0$ cannot overflow",
-            _stable(simplified()),
+            branchwise(logit, simplified()),
         ),
         rule=simplified(),
     )
 
 
+@CLAIMS.claim(
+    "binary.stable_pos_weight",
+    "Stable pos_weight form (torch's) equals the textbook pos_weight form",
+    assumptions=_PW,
+    sympy_assumptions=_PW_SYMPY,
+)
 def _stable_pos_weight(size):
     v, y, pw, w = logit, label, pos_weight, weight
     return chain(
@@ -159,7 +201,7 @@ def _stable_pos_weight(size):
         (
             bce_pos_weight_stable(v, y, pw, w),
             r"$\log(1 + e^{-z}) = \max(-z, 0) + \log(1 + e^{-|z|})$ (torch's form; no exp argument is positive)",
-            _stable(simplified()),
+            branchwise(logit, simplified()),
         ),
         rule=simplified(),
     )
@@ -170,6 +212,10 @@ def _two_logits(expr: sp.Expr) -> sp.Expr:
     return expr.doit().xreplace({logits[1]: z1, logits[2]: z2})
 
 
+@CLAIMS.claim(
+    "binary.two_class_softmax", "softmax_2(z_1, z_2) = sigma(z_2 - z_1)",
+    assumptions=_TWO[:1], sympy_assumptions=_TWO_SYMPY[:2], sample=_sample_two,
+)  # fmt: skip
 def _two_class_softmax(size):
     return chain(
         _two_logits(softmax(logits, 2, 2)),
@@ -179,17 +225,18 @@ def _two_class_softmax(size):
     )
 
 
-#: e^{z_1} and e^{z_2}: positive unknowns (z = log u maps (0, oo) onto the reals one to one).
-_u1, _u2 = sp.symbols("u_1 u_2", positive=True)
-
-
 def _through_exponentials(a: sp.Basic, b: sp.Basic) -> sp.Basic:
     """Show a = b in terms of u_i = e^{z_i}: each log argument becomes a rational function of u, put in lowest terms."""
-    d = sp.expand((a - b).doit().xreplace({z1: sp.log(_u1), z2: sp.log(_u2)}), power_exp=True)
+    u1, u2 = sp.symbols("u_1 u_2", positive=True)  # e^{z_1}, e^{z_2}: z = log u maps (0, oo) onto the reals 1:1
+    d = sp.expand((a - b).doit().xreplace({z1: sp.log(u1), z2: sp.log(u2)}), power_exp=True)
     d = d.replace(lambda v: isinstance(v, sp.log), lambda v: sp.log(sp.cancel(v.args[0])))
     return sp.expand(sp.expand_log(d))
 
 
+@CLAIMS.claim(
+    "binary.two_class", "Two-class softmax cross-entropy is BCE with logits on z_2 - z_1",
+    assumptions=_TWO, sympy_assumptions=_TWO_SYMPY, sample=_sample_two,
+)  # fmt: skip
 def _two_class(size):
     y = label
     s1, s2 = (_two_logits(softmax(logits, i, 2)) for i in (1, 2))
@@ -199,60 +246,3 @@ def _two_class(size):
         (bce(z2 - z1, y), r"$s_2 = \sigma(z_2 - z_1)$ (`binary.two_class_softmax`): BCE with logits on $z_2 - z_1$"),
         rule=_through_exponentials,
     )
-
-
-def _sample(size, rng):
-    return {
-        **scalar(logit, rng, -8.0, 8.0),
-        **scalar(label, rng, -0.5, 1.5),
-        **scalar(pos_weight, rng, 0.1, 5.0),
-        **scalar(weight, rng, 0.0, 3.0),
-    }
-
-
-def _sample_two(size, rng):
-    return {**scalar(z1, rng, -8.0, 8.0), **scalar(z2, rng, -8.0, 8.0), **scalar(label, rng, -0.5, 1.5)}
-
-
-_Z = ("$z$ is a real logit",)
-_ZY = ("$z$ is a real logit", "$y$ is a real target (a probability in $[0, 1]$ in practice)")
-_ZY_SYMPY = ("z real", "y real")
-_PW = (*_ZY, "$p_w$ (`pos_weight`) and $w$ (`weight`) are real")
-_PW_SYMPY = (*_ZY_SYMPY, "p_w real", "w real")
-_TWO = ("$z_1, z_2$ are real logits", "the target puts $1 - y$ on class 1 and $y$ on class 2")
-_TWO_SYMPY = ("z_1 real", "z_2 real", "y real")
-
-
-def claims() -> list[Claim]:
-    one = {"general": False, "concrete": (2,), "page": PAGE}
-    return [
-        Claim("binary.sigmoid_symmetry", "sigma(-z) = 1 - sigma(z)", _symmetry, _Z, ("z real",), _sample, **one),
-        Claim(
-            "binary.sigmoid_derivative", "sigma'(z) = sigma(z) (1 - sigma(z))", _derivative, _Z, ("z real",),
-            _sample, **one,
-        ),
-        Claim(
-            "binary.bce_gradient", "BCE with logits: dl/dz = sigma(z) - y", _gradient, _ZY, _ZY_SYMPY, _sample,
-            **one,
-        ),
-        Claim(
-            "binary.pos_weight_gradient", "pos_weight form: dl/dz = w [(1 + (p_w - 1) y) sigma(z) - p_w y]",
-            _pos_weight_gradient, _PW, _PW_SYMPY, _sample, **one,
-        ),
-        Claim(
-            "binary.stable_form", "Stable BCE: max(z, 0) - z y + log(1 + e^{-|z|}) equals the textbook form",
-            _stable_form, _ZY, _ZY_SYMPY, _sample, **one,
-        ),
-        Claim(
-            "binary.stable_pos_weight", "Stable pos_weight form (torch's) equals the textbook pos_weight form",
-            _stable_pos_weight, _PW, _PW_SYMPY, _sample, **one,
-        ),
-        Claim(
-            "binary.two_class_softmax", "softmax_2(z_1, z_2) = sigma(z_2 - z_1)", _two_class_softmax,
-            _TWO[:1], _TWO_SYMPY[:2], _sample_two, **one,
-        ),
-        Claim(
-            "binary.two_class", "Two-class softmax cross-entropy is BCE with logits on z_2 - z_1", _two_class,
-            _TWO, _TWO_SYMPY, _sample_two, **one,
-        ),
-    ]  # fmt: skip

@@ -1,12 +1,13 @@
 """Gradient and Hessian of softmax cross-entropy with respect to the logits; convexity.
 
-    L(z) = -sum_i y_i log softmax_i(z)
-    dL/dz_k = softmax_k(z) sum_i y_i - y_k        (any real target y)
-            = softmax_k(z) - y_k                  (sum_i y_i = 1)
-            = softmax_k(z) - [k = t]              (index target t: y = e_t)
-            = e^{z_k - LSE(z)} - y_k              (the kernels' stable form)
-    d^2 L / dz_k dz_l = s_k [k = l] - s_k s_l,    H = diag(s) - s s^T   (sum_i y_i = 1)
-    u^T H u = sum_i s_i (u_i - sum_j s_j u_j)^2 >= 0: CE is convex in the logits
+    L(z) = -sum_i y_i log softmax_i(z),   s = softmax(z)
+
+    ce.gradient_prob           dL/dz_k = s_k - y_k = e^{z_k - LSE(z)} - y_k                 (sum_i y_i = 1)
+    ce.gradient_index          dL/dz_k = s_k - [k = t]                                      (index target t: y = e_t)
+    ce.gradient_unnormalised   dL/dz_k = s_k sum_i y_i - y_k                                (any real target y)
+    ce.gradient_via_lse        d/dz_k (LSE(z) sum_i y_i - y.z) = e^{z_k - LSE(z)} sum_i y_i - y_k   (the kernels')
+    ce.hessian                 d^2 L / dz_k dz_l = s_k [k = l] - s_k s_l, H = diag(s) - s s^T   (sum_i y_i = 1)
+    ce.convex                  u^T H u = sum_i s_i (u_i - sum_j s_j u_j)^2 >= 0: CE is convex in the logits
 
 Every gradient is derived from the textbook loss by SymPy's differentiation of sums (the Piecewise
 left by d/dz_k of a sum over 1..n is resolved by asserting 1 <= k <= n). The Hessian starts from
@@ -15,16 +16,19 @@ Concrete scopes enumerate k (and l) over 1..n; an index target t stays a symbol 
 differentiates z_t exactly (d z_t / d z_k = [k = t]), which covers every t at once.
 The convexity certificate holds for a general n and for n = 2..8: the identity given sum_i s_i = 1,
 then the assumptions system's verdict that a sum of positive weights times squares is nonnegative.
+Page: ``softmax-cross-entropy.md``.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from derivations.core import Claim, Derivation, chain
-from derivations.rules import scoped, underneath
-from derivations.rules_inequality import nonnegative
-from derivations.symbols import LSE, i, j, k, l, q, reals, simplex, softmax, t, total, u, y, z
+from derivations.engine.core import Derivation, chain
+from derivations.engine.registry import Claims
+from derivations.engine.rules import scoped, underneath
+from derivations.engine.rules_inequality import nonnegative
+from derivations.engine.samplers import reals, simplex
+from derivations.engine.symbols import LSE, i, j, k, l, q, softmax, t, total, u, y, z
 
 PAGE = "softmax-cross-entropy.md"
 LOGITS = (
@@ -34,6 +38,7 @@ LOGITS = (
 SYMPY_LOGITS = ("z = IndexedBase('z', real=True)", "k: integer, positive; Q.le(k, n) asserted by refine")
 NORMALISED = ("the target $y$ sums to 1 (its entries need not be positive)",)
 SYMPY_NORMALISED = ("y = IndexedBase('y', real=True); Sum(y[j], (j, 1, n)) = 1 substituted",)
+UNCONSTRAINED = ("the target $y$ is any real vector (no constraint on its sum)",)
 
 
 def _sample(size, rng):
@@ -78,6 +83,16 @@ def _gradient(size, normalised) -> tuple:
     )
 
 
+CLAIMS = Claims(__name__, page=PAGE, sample=_sample)
+claims = CLAIMS.list
+
+
+@CLAIMS.claim(
+    "ce.gradient_prob",
+    "Gradient for a probability target: dL/dz_k = softmax_k(z) - y_k",
+    assumptions=(*LOGITS, *NORMALISED),
+    sympy_assumptions=(*SYMPY_LOGITS, *SYMPY_NORMALISED),
+)
 def gradient_prob(size) -> Derivation:
     return chain(
         sp.Derivative(textbook(size), z[k]),
@@ -92,19 +107,15 @@ def gradient_prob(size) -> Derivation:
     )
 
 
-def gradient_unnormalised(size) -> Derivation:
-    return chain(
-        sp.Derivative(textbook(size), z[k]),
-        *_gradient(size, None),
-        (
-            sp.exp(z[k] - LSE(z, size)) * sp.Sum(y[i], (i, 1, size)) - y[k],
-            r"the kernels' stable form: $\operatorname{softmax}_k(z) = e^{z_k - \operatorname{LSE}(z)}$",
-        ),
-        rule=scoped(size, k),
-        indices=(k,),
-    )
-
-
+@CLAIMS.claim(
+    "ce.gradient_index",
+    "Gradient for a class-index target: dL/dz_k = softmax_k(z) - [k = t]",
+    assumptions=(*LOGITS, r"the target $t$ is a class index in $\{1, \dots, n\}$"),
+    sympy_assumptions=(
+        *SYMPY_LOGITS,
+        "t: integer, positive; Q.le(t, n) asserted by refine; [k = t] = KroneckerDelta(k, t)",
+    ),
+)
 def gradient_index(size) -> Derivation:
     Z = total(sp.exp(z[j]), size)
     delta = sp.KroneckerDelta(k, t)
@@ -130,6 +141,35 @@ def gradient_index(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "ce.gradient_unnormalised",
+    "Gradient for any real target: dL/dz_k = softmax_k(z) sum_i y_i - y_k",
+    assumptions=(*LOGITS, *UNCONSTRAINED),
+    sympy_assumptions=(*SYMPY_LOGITS, "y = IndexedBase('y', real=True), no constraint"),
+)
+def gradient_unnormalised(size) -> Derivation:
+    return chain(
+        sp.Derivative(textbook(size), z[k]),
+        *_gradient(size, None),
+        (
+            sp.exp(z[k] - LSE(z, size)) * sp.Sum(y[i], (i, 1, size)) - y[k],
+            r"the kernels' stable form: $\operatorname{softmax}_k(z) = e^{z_k - \operatorname{LSE}(z)}$",
+        ),
+        rule=scoped(size, k),
+        indices=(k,),
+    )
+
+
+@CLAIMS.claim(
+    "ce.gradient_via_lse",
+    "The kernels' gradient through the opaque LSE: d/dz_k (LSE(z) sum y - y.z) = e^{z_k - LSE} sum y - y_k",
+    assumptions=(
+        *LOGITS,
+        *UNCONSTRAINED,
+        r"$\operatorname{LSE}$'s declared derivative, checked by `softmax.lse_gradient`",
+    ),
+    sympy_assumptions=(*SYMPY_LOGITS, "LSE(z, n)._eval_derivative(z[k]) = exp(z[k] - LSE(z, n))"),
+)
 def gradient_via_lse(size) -> Derivation:
     return chain(
         sp.Derivative(LSE(z, size) * sp.Sum(y[i], (i, 1, size)) - sp.Sum(y[i] * z[i], (i, 1, size)), z[k]),
@@ -143,6 +183,12 @@ def gradient_via_lse(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "ce.hessian",
+    "Hessian of softmax cross-entropy: H = diag(s) - s s^T, entry (k, l) = s_k [k = l] - s_k s_l",
+    assumptions=(*LOGITS, r"the class index $l$ lies in $\{1, \dots, n\}$", *NORMALISED),
+    sympy_assumptions=(*SYMPY_LOGITS, "l: integer, positive; Q.le(l, n) asserted by refine", *SYMPY_NORMALISED),
+)
 def hessian(size) -> Derivation:
     Z = total(sp.exp(z[j]), size)
     s_k, s_l, delta = softmax(z, k, size), softmax(z, l, size), sp.KroneckerDelta(k, l)
@@ -168,6 +214,18 @@ def hessian(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "ce.convex",
+    "Cross-entropy is convex in the logits: u^T H u = sum_i s_i (u_i - sum_j s_j u_j)^2 >= 0",
+    assumptions=(
+        r"$s = \operatorname{softmax}(z)$ has entries $s_i > 0$ summing to 1 (`softmax.normalised`); written $q$ here",
+        r"$H = \operatorname{diag}(s) - s s^\top$ (`ce.hessian`); $u$ is any real direction",
+    ),
+    sympy_assumptions=(
+        "q = IndexedBase('q', positive=True); Sum(q[j], (j, 1, n)) = 1 substituted",
+        "u = IndexedBase('u', real=True); Sum(...).is_nonnegative decided by the assumptions system",
+    ),
+)
 def convex(size) -> Derivation:
     mean = sp.Sum(q[j] * u[j], (j, 1, size))  # sum_j s_j u_j, the s-weighted mean of u
     return chain(
@@ -186,70 +244,3 @@ def convex(size) -> Derivation:
         (sp.S.Zero, r"every $s_i > 0$ and every square is $\ge 0$, so the sum is $\ge 0$", nonnegative, ">="),
         rule=scoped(size),
     )
-
-
-def claims() -> list[Claim]:
-    unconstrained = ("the target $y$ is any real vector (no constraint on its sum)",)
-    return [
-        Claim(
-            "ce.gradient_prob",
-            "Gradient for a probability target: dL/dz_k = softmax_k(z) - y_k",
-            gradient_prob,
-            (*LOGITS, *NORMALISED),
-            (*SYMPY_LOGITS, *SYMPY_NORMALISED),
-            _sample,
-            page=PAGE,
-        ),
-        Claim(
-            "ce.gradient_index",
-            "Gradient for a class-index target: dL/dz_k = softmax_k(z) - [k = t]",
-            gradient_index,
-            (*LOGITS, r"the target $t$ is a class index in $\{1, \dots, n\}$"),
-            (*SYMPY_LOGITS, "t: integer, positive; Q.le(t, n) asserted by refine; [k = t] = KroneckerDelta(k, t)"),
-            _sample,
-            page=PAGE,
-        ),
-        Claim(
-            "ce.gradient_unnormalised",
-            "Gradient for any real target: dL/dz_k = softmax_k(z) sum_i y_i - y_k",
-            gradient_unnormalised,
-            (*LOGITS, *unconstrained),
-            (*SYMPY_LOGITS, "y = IndexedBase('y', real=True), no constraint"),
-            _sample,
-            page=PAGE,
-        ),
-        Claim(
-            "ce.gradient_via_lse",
-            "The kernels' gradient through the opaque LSE: d/dz_k (LSE(z) sum y - y.z) = e^{z_k - LSE} sum y - y_k",
-            gradient_via_lse,
-            (*LOGITS, *unconstrained, r"$\operatorname{LSE}$'s declared derivative, checked by `softmax.lse_gradient`"),
-            (*SYMPY_LOGITS, "LSE(z, n)._eval_derivative(z[k]) = exp(z[k] - LSE(z, n))"),
-            _sample,
-            page=PAGE,
-        ),
-        Claim(
-            "ce.hessian",
-            "Hessian of softmax cross-entropy: H = diag(s) - s s^T, entry (k, l) = s_k [k = l] - s_k s_l",
-            hessian,
-            (*LOGITS, r"the class index $l$ lies in $\{1, \dots, n\}$", *NORMALISED),
-            (*SYMPY_LOGITS, "l: integer, positive; Q.le(l, n) asserted by refine", *SYMPY_NORMALISED),
-            _sample,
-            page=PAGE,
-        ),
-        Claim(
-            "ce.convex",
-            "Cross-entropy is convex in the logits: u^T H u = sum_i s_i (u_i - sum_j s_j u_j)^2 >= 0",
-            convex,
-            (
-                r"$s = \operatorname{softmax}(z)$ has entries $s_i > 0$ summing to 1 (`softmax.normalised`); "
-                "written $q$ here",
-                r"$H = \operatorname{diag}(s) - s s^\top$ (`ce.hessian`); $u$ is any real direction",
-            ),
-            (
-                "q = IndexedBase('q', positive=True); Sum(q[j], (j, 1, n)) = 1 substituted",
-                "u = IndexedBase('u', real=True); Sum(...).is_nonnegative decided by the assumptions system",
-            ),
-            _sample,
-            page=PAGE,
-        ),
-    ]

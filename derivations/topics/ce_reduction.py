@@ -1,23 +1,26 @@
 """The weighted 'mean' reduction over a batch, exactly as torch defines it, with label smoothing.
 
-    'mean' over positions r:  L = sum_r l_r / sum_r w_{t_r} v_r  (v_r = [t_r != ignore_index]),
-        dL/dz_r = v_r (per-position gradient) / sum_r w_{t_r} v_r
+    ce.weighted_mean   'mean' over positions r:  L = sum_r l_r / sum_r w_{t_r} v_r  (v_r = [t_r != ignore_index]),
+                       dL/dz_r = v_r (per-position gradient) / sum_r w_{t_r} v_r
 
 Here l_r is the per-position loss with class weights and label smoothing (ce.label_smoothing_index)
-and w_{t_r} the weight of position r's target class. The claim is about a batch, not the class
-dimension: its scopes 2..4 count positions M (with C = 3 classes and symbolic targets t_r), and no
-general M is claimed (general=False); the per-position gradients it uses hold for every n.
+and w_{t_r} the weight of position r's target class. The claim (page ``softmax-cross-entropy.md``) is
+about a batch, not the class dimension: its scopes 2..4 count positions M (with C = 3 classes and
+symbolic targets t_r), and no general M is claimed (general=False); the per-position gradients it uses
+hold for every n.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from derivations.ce_weights import class_sum, make_claim
-from derivations.core import Claim, Derivation, chain
-from derivations.label_smoothing import SMOOTHING, SYMPY_SMOOTHING
-from derivations.rules import matrices, scoped
-from derivations.symbols import eps, i, j, positives, reals, scalar, w, z
+from derivations.engine.core import Derivation, chain
+from derivations.engine.registry import Claims
+from derivations.engine.rules import matrices, scoped
+from derivations.engine.samplers import positives, reals, scalar
+from derivations.engine.symbols import eps, i, j, w, z
+from derivations.topics.ce_weights import BASE, PAGE, SYMPY_BASE, class_sum
+from derivations.topics.label_smoothing import SMOOTHING, SYMPY_SMOOTHING
 
 #: Classes in the batch claim (the per-position claims hold for every n; this one is about the reduction).
 BATCH_CLASSES = 3
@@ -43,28 +46,6 @@ def position_gradient(r, target, mask, c, size=BATCH_CLASSES):
     return mask * (
         (1 - eps) * w[target] * (s_rc - sp.KroneckerDelta(c, target))
         + eps / size * (class_sum(w[i], size) * s_rc - w[c])
-    )
-
-
-def weighted_mean(positions) -> Derivation:
-    rows = batch(positions)  # (r, t_r, v_r)
-    denominator = sum(w[t_r] * v_r for _, t_r, v_r in rows)  # sum_r w_{t_r} v_r
-    losses = [position_loss(*b) for b in rows]
-
-    def jacobian(entry):  # rows: positions r; columns: classes c
-        return sp.Matrix(positions, BATCH_CLASSES, lambda r, c: entry(r, c + 1))
-
-    return chain(
-        jacobian(lambda r, c: sp.Derivative(sum(losses) / denominator, z[r + 1, c])),
-        (
-            jacobian(lambda r, c: sp.Derivative(losses[r], z[r + 1, c]) / denominator),
-            r"the denominator $\sum_r w_{t_r} v_r$ does not depend on the logits, and $l_m$ depends on row $m$ only",
-        ),
-        (
-            jacobian(lambda r, c: position_gradient(*rows[r], c) / denominator),
-            "the per-position gradient (`ce.label_smoothing_index_gradient`), zero where $v_r = 0$",
-        ),
-        rule=matrices(_gathered(scoped(BATCH_CLASSES), rows)),
     )
 
 
@@ -97,23 +78,46 @@ def _sample_batch(positions, rng):
     return values
 
 
-def claims() -> list[Claim]:
-    return [
-        make_claim(
-            "ce.weighted_mean",
-            "Weighted 'mean' over a batch of M = 2..4 positions: L = sum_r l_r / sum_r w_{t_r} v_r, "
-            "dL/dz_r = (per-position gradient) / sum_r w_{t_r} v_r",
-            weighted_mean,
-            (
-                *SMOOTHING,
-                "scope: the sizes $2, 3, 4$ count batch positions $M$, not classes; "
-                "$C = 3$ classes, targets $t_r$ symbolic",
-                r"$v_r = [t_r \ne \texttt{ignore\_index}]$; $\sum_r w_{t_r} v_r$ is not 0 "
-                "(torch returns `nan` when it is)",
-            ),
-            (*SYMPY_SMOOTHING, "z[r, c]: IndexedBase('z', real=True) with two indices; t_r, v_r integer Symbols"),
-            _sample_batch,
-            general=False,
-            concrete=(2, 3, 4),
+CLAIMS = Claims(__name__, page=PAGE)
+claims = CLAIMS.list
+
+
+@CLAIMS.claim(
+    "ce.weighted_mean",
+    "Weighted 'mean' over a batch of M = 2..4 positions: L = sum_r l_r / sum_r w_{t_r} v_r, "
+    "dL/dz_r = (per-position gradient) / sum_r w_{t_r} v_r",
+    assumptions=(
+        *BASE,
+        *SMOOTHING,
+        "scope: the sizes $2, 3, 4$ count batch positions $M$, not classes; $C = 3$ classes, targets $t_r$ symbolic",
+        r"$v_r = [t_r \ne \texttt{ignore\_index}]$; $\sum_r w_{t_r} v_r$ is not 0 (torch returns `nan` when it is)",
+    ),
+    sympy_assumptions=(
+        *SYMPY_BASE,
+        *SYMPY_SMOOTHING,
+        "z[r, c]: IndexedBase('z', real=True) with two indices; t_r, v_r integer Symbols",
+    ),
+    sample=_sample_batch,
+    general=False,
+    concrete=(2, 3, 4),
+)
+def weighted_mean(positions) -> Derivation:
+    rows = batch(positions)  # (r, t_r, v_r)
+    denominator = sum(w[t_r] * v_r for _, t_r, v_r in rows)  # sum_r w_{t_r} v_r
+    losses = [position_loss(*b) for b in rows]
+
+    def jacobian(entry):  # rows: positions r; columns: classes c
+        return sp.Matrix(positions, BATCH_CLASSES, lambda r, c: entry(r, c + 1))
+
+    return chain(
+        jacobian(lambda r, c: sp.Derivative(sum(losses) / denominator, z[r + 1, c])),
+        (
+            jacobian(lambda r, c: sp.Derivative(losses[r], z[r + 1, c]) / denominator),
+            r"the denominator $\sum_r w_{t_r} v_r$ does not depend on the logits, and $l_m$ depends on row $m$ only",
         ),
-    ]
+        (
+            jacobian(lambda r, c: position_gradient(*rows[r], c) / denominator),
+            "the per-position gradient (`ce.label_smoothing_index_gradient`), zero where $v_r = 0$",
+        ),
+        rule=matrices(_gathered(scoped(BATCH_CLASSES), rows)),
+    )

@@ -1,25 +1,29 @@
 """Class weights, exactly as torch defines them, for index and probability targets.
 
-    index target:        l = -w_t log s_t = w_t (LSE(z) - z_t),        dl/dz = w_t (s - e_t)
-    probability target:  l = -sum_c w_c y_c log s_c,                    dl/dz = s sum_c w_c y_c - w * y
+    ce.weighted_index               l = -w_t log s_t = w_t (LSE(z) - z_t)
+    ce.weighted_index_gradient      dl/dz = w_t (s - e_t)
+    ce.weighted_prob                l = -sum_c w_c y_c log s_c = LSE(z) sum_c w_c y_c - sum_c w_c y_c z_c
+    ce.weighted_prob_gradient       dl/dz = s sum_c w_c y_c - w * y
 
 Here s = softmax(z), C = n classes, w the class weights (any reals; torch accepts negative ones).
-Every claim holds for a general n and for n = 2..8. In the concrete scopes a target t that only
-selects entries (z_t, w_t, [k = t]) stays a symbol, which covers every t at once.
+Every claim (page ``softmax-cross-entropy.md``) holds for a general n and for n = 2..8. In the concrete
+scopes a target t that only selects entries (z_t, w_t, [k = t]) stays a symbol, which covers every t at once.
 
-The helpers here (the textbook log-softmax, the class sum, the gradient chain, the sampler) are
-shared with label smoothing (``derivations/label_smoothing.py``) and the batch reduction
-(``derivations/ce_reduction.py``).
+The helpers here (the textbook log-softmax, the class sum, the gradient chain, the sampler, the assumptions
+``BASE`` about logits and weights) are shared with label smoothing (``derivations/topics/label_smoothing.py``)
+and the batch reduction (``derivations/topics/ce_reduction.py``).
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from derivations.ce_gradient import target
-from derivations.core import Claim, Derivation, chain
-from derivations.rules import scoped, underneath
-from derivations.symbols import LSE, eps, i, j, k, reals, scalar, simplex, softmax, t, total, w, y, z
+from derivations.engine.core import Derivation, chain
+from derivations.engine.registry import Claims
+from derivations.engine.rules import scoped, underneath
+from derivations.engine.samplers import reals, scalar, simplex
+from derivations.engine.symbols import LSE, eps, i, j, k, softmax, t, total, w, y, z
+from derivations.topics.ce_gradient import target
 
 PAGE = "softmax-cross-entropy.md"
 BASE = (
@@ -76,6 +80,11 @@ def logit_gradient(loss, log_z_form, derivative, regrouped, size, indices) -> De
     )
 
 
+CLAIMS = Claims(__name__, page=PAGE, assumptions=BASE, sympy_assumptions=SYMPY_BASE, sample=sample)
+claims = CLAIMS.list
+
+
+@CLAIMS.claim("ce.weighted_index", "Class weights, index target: l = -w_t log s_t = w_t (LSE(z) - z_t)")
 def weighted_index(size) -> Derivation:
     return chain(
         -w[t] * log_s(t, size),
@@ -88,6 +97,7 @@ def weighted_index(size) -> Derivation:
     )
 
 
+@CLAIMS.claim("ce.weighted_index_gradient", "Class weights, index target: dl/dz_k = w_t (s_k - [k = t])")
 def weighted_index_gradient(size) -> Derivation:
     Z, delta = total(sp.exp(z[j]), size), sp.KroneckerDelta(k, t)
     return logit_gradient(
@@ -100,6 +110,12 @@ def weighted_index_gradient(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "ce.weighted_prob",
+    "Class weights, probability target: l = -sum_c w_c y_c log s_c = LSE(z) sum w y - sum w y z",
+    assumptions=(*BASE, *ANY_TARGET),
+    sympy_assumptions=(*SYMPY_BASE, *SYMPY_ANY_TARGET),
+)
 def weighted_prob(size) -> Derivation:
     return chain(
         -class_sum(w[i] * y[i] * log_s(i, size), size),
@@ -116,6 +132,12 @@ def weighted_prob(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "ce.weighted_prob_gradient",
+    "Class weights, probability target: dl/dz_k = s_k sum_c w_c y_c - w_k y_k",
+    assumptions=(*BASE, *ANY_TARGET),
+    sympy_assumptions=(*SYMPY_BASE, *SYMPY_ANY_TARGET),
+)
 def weighted_prob_gradient(size) -> Derivation:
     Z, wy = total(sp.exp(z[j]), size), class_sum(w[i] * y[i], size)
     return logit_gradient(
@@ -126,35 +148,3 @@ def weighted_prob_gradient(size) -> Derivation:
         size,
         (k,),
     )
-
-
-def make_claim(claim_id, title, build, words=(), sympy=(), sampler=sample, **kw) -> Claim:
-    """A claim on the softmax cross-entropy page, with the shared assumptions about logits and weights."""
-    return Claim(claim_id, title, build, (*BASE, *words), (*SYMPY_BASE, *sympy), sampler, page=PAGE, **kw)
-
-
-def claims() -> list[Claim]:
-    return [
-        make_claim(
-            "ce.weighted_index", "Class weights, index target: l = -w_t log s_t = w_t (LSE(z) - z_t)", weighted_index
-        ),
-        make_claim(
-            "ce.weighted_index_gradient",
-            "Class weights, index target: dl/dz_k = w_t (s_k - [k = t])",
-            weighted_index_gradient,
-        ),
-        make_claim(
-            "ce.weighted_prob",
-            "Class weights, probability target: l = -sum_c w_c y_c log s_c = LSE(z) sum w y - sum w y z",
-            weighted_prob,
-            ANY_TARGET,
-            SYMPY_ANY_TARGET,
-        ),
-        make_claim(
-            "ce.weighted_prob_gradient",
-            "Class weights, probability target: dl/dz_k = s_k sum_c w_c y_c - w_k y_k",
-            weighted_prob_gradient,
-            ANY_TARGET,
-            SYMPY_ANY_TARGET,
-        ),
-    ]

@@ -1,20 +1,25 @@
 """Softmax cross-entropy: the loss as torch defines it, and why class indices suffice.
 
-    CE(z, t) = -log softmax_t(z) = LSE(z) - z_t = NLLLoss(LogSoftmax(z), t),   NLLLoss(ell, t) = -ell_t
-    CE with the index target t = CE with the one-hot target e_t = -sum_i [i = t] log softmax_i(z)
-    -sum_i y_i log softmax_i(z) = LSE(z) sum_i y_i - sum_i y_i z_i = LSE(z) - y.z   when sum_i y_i = 1
+    ce.lse_form             CE(z, t) = -log softmax_t(z) = LSE(z) - z_t
+    ce.nll_of_log_softmax   CE(z, t) = NLLLoss(LogSoftmax(z), t),   NLLLoss(ell, t) = -ell_t
+    ce.one_hot_target       CE with index t = CE with the one-hot target e_t = -sum_i [i = t] log softmax_i(z)
+    ce.prob_target          -sum_i y_i log softmax_i(z) = LSE(z) sum_i y_i - sum_i y_i z_i = LSE(z) - y.z
+                            when sum_i y_i = 1
 
 The last form, log Z - y.z, is the one the gradient and Hessian claims differentiate. Every claim
-here holds for a general number of classes n and for n = 2..8 (with every target t in 1..n).
+here (page ``softmax-cross-entropy.md``) holds for a general number of classes n and for n = 2..8
+(with every target t in 1..n).
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from derivations.core import Claim, Derivation, chain
-from derivations.rules import scoped, unfolding
-from derivations.symbols import LSE, ell, i, lse_explicit, reals, simplex, softmax, t, y, z
+from derivations.engine.core import Derivation, chain
+from derivations.engine.registry import Claims
+from derivations.engine.rules import scoped, unfolding
+from derivations.engine.samplers import reals, simplex
+from derivations.engine.symbols import LSE, ell, i, lse_explicit, softmax, t, y, z
 
 PAGE = "softmax-cross-entropy.md"
 LOGITS = (r"the logits $z_1, \dots, z_n$ are real",)
@@ -40,6 +45,16 @@ def _negated_difference(a, b) -> sp.Expr:
     return sp.Mul(-1, sp.Add(a, -b, evaluate=False), evaluate=False)
 
 
+CLAIMS = Claims(__name__, page=PAGE, sample=_sample)
+claims = CLAIMS.list
+
+
+@CLAIMS.claim(
+    "ce.lse_form",
+    "Cross-entropy from logits: CE(z, t) = -log softmax_t(z) = LSE(z) - z_t",
+    assumptions=(*LOGITS, *INDEX_TARGET),
+    sympy_assumptions=(*SYMPY_LOGITS, *SYMPY_INDEX_TARGET),
+)
 def lse_form(size) -> Derivation:
     return chain(
         -sp.log(softmax(z, t, size)),
@@ -54,6 +69,21 @@ def lse_form(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "ce.nll_of_log_softmax",
+    "CrossEntropyLoss is NLLLoss of LogSoftmax: CE(z, t) = NLLLoss(LogSoftmax(z), t)",
+    assumptions=(
+        *LOGITS,
+        *INDEX_TARGET,
+        r"$\operatorname{NLLLoss}(\ell, t) = -\ell_t$ and "
+        r"$\operatorname{LogSoftmax}(z)_a = z_a - \operatorname{LSE}(z)$ (torch semantics)",
+    ),
+    sympy_assumptions=(
+        *SYMPY_LOGITS,
+        *SYMPY_INDEX_TARGET,
+        "ell = IndexedBase('ell', real=True), unfolded to z - LSE(z, n)",
+    ),
+)
 def nll_of_log_softmax(size) -> Derivation:
     return chain(
         -sp.log(softmax(z, t, size)),
@@ -72,6 +102,12 @@ def nll_of_log_softmax(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "ce.one_hot_target",
+    "Why class indices suffice: CE with index t equals CE with the one-hot target e_t",
+    assumptions=(*LOGITS, *INDEX_TARGET, "$e_t$ is the one-hot vector with entries $[i = t]$"),
+    sympy_assumptions=(*SYMPY_LOGITS, *SYMPY_INDEX_TARGET, "[i = t] = KroneckerDelta(i, t)"),
+)
 def one_hot_target(size) -> Derivation:
     return chain(
         -sp.Sum(sp.KroneckerDelta(i, t) * sp.log(softmax(z, i, size)), (i, 1, size)),
@@ -82,6 +118,12 @@ def one_hot_target(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "ce.prob_target",
+    "CE with a probability target is the log-sum-exp minus the target-weighted logits: LSE(z) - y.z",
+    assumptions=(*LOGITS, r"the target $y$ is a probability vector: $\sum_i y_i = 1$ (entries need not be positive)"),
+    sympy_assumptions=(*SYMPY_LOGITS, "y = IndexedBase('y', real=True); Sum(y[j], (j, 1, n)) = 1 substituted"),
+)
 def prob_target(size) -> Derivation:
     return chain(
         -sp.Sum(y[i] * sp.log(softmax(z, i, size)), (i, 1, size)),
@@ -99,49 +141,3 @@ def prob_target(size) -> Derivation:
         ),
         rule=scoped(size, normalised=y),
     )
-
-
-def claims() -> list[Claim]:
-    return [
-        Claim(
-            "ce.lse_form",
-            "Cross-entropy from logits: CE(z, t) = -log softmax_t(z) = LSE(z) - z_t",
-            lse_form,
-            (*LOGITS, *INDEX_TARGET),
-            (*SYMPY_LOGITS, *SYMPY_INDEX_TARGET),
-            _sample,
-            page=PAGE,
-        ),
-        Claim(
-            "ce.nll_of_log_softmax",
-            "CrossEntropyLoss is NLLLoss of LogSoftmax: CE(z, t) = NLLLoss(LogSoftmax(z), t)",
-            nll_of_log_softmax,
-            (
-                *LOGITS,
-                *INDEX_TARGET,
-                r"$\operatorname{NLLLoss}(\ell, t) = -\ell_t$ and "
-                r"$\operatorname{LogSoftmax}(z)_a = z_a - \operatorname{LSE}(z)$ (torch semantics)",
-            ),
-            (*SYMPY_LOGITS, *SYMPY_INDEX_TARGET, "ell = IndexedBase('ell', real=True), unfolded to z - LSE(z, n)"),
-            _sample,
-            page=PAGE,
-        ),
-        Claim(
-            "ce.one_hot_target",
-            "Why class indices suffice: CE with index t equals CE with the one-hot target e_t",
-            one_hot_target,
-            (*LOGITS, *INDEX_TARGET, "$e_t$ is the one-hot vector with entries $[i = t]$"),
-            (*SYMPY_LOGITS, *SYMPY_INDEX_TARGET, "[i = t] = KroneckerDelta(i, t)"),
-            _sample,
-            page=PAGE,
-        ),
-        Claim(
-            "ce.prob_target",
-            "CE with a probability target is the log-sum-exp minus the target-weighted logits: LSE(z) - y.z",
-            prob_target,
-            (*LOGITS, r"the target $y$ is a probability vector: $\sum_i y_i = 1$ (entries need not be positive)"),
-            (*SYMPY_LOGITS, "y = IndexedBase('y', real=True); Sum(y[j], (j, 1, n)) = 1 substituted"),
-            _sample,
-            page=PAGE,
-        ),
-    ]

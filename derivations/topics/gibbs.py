@@ -1,8 +1,11 @@
 """Gibbs' inequality D_KL(p || q) >= 0, as a certificate, and what follows from it.
 
-    g(x) = x - 1 - log x >= 0 for x > 0                         (lemma: minimum g(1) = 0)
-    D_KL(p || q) = sum_j p_j g(q_j / p_j)   if sum p = sum q = 1  (identity)
-    D_KL(p || q) >= 0                                             (closure: a sum of nonnegative terms)
+    gibbs.lemma            g(x) = x - 1 - log x >= 0 for x > 0 (minimum g(1) = 0)
+    gibbs.identity         D_KL(p || q) = sum_j p_j g(q_j / p_j)   if sum p = sum q = 1
+    gibbs.inequality       D_KL(p || q) >= 0   (closure: a sum of nonnegative terms)
+    gibbs.same_minimiser   d/dq_k [H(p, q) - D_KL(p || q)] = d/dq_k H(p) = 0
+    gibbs.one_hot          H(e_t) = 0 and H(e_t, q) = D_KL(e_t || q) = -log q_t
+    entropy.upper_bound    H(p) = log n - D_KL(p || u) <= log n   (u the uniform distribution)
 
 SymPy cannot decide D_KL >= 0 directly (``is_nonnegative`` is None), so the claim is a certificate
 of three parts. The lemma and the identity are computed. The closure goes through SymPy's
@@ -10,24 +13,23 @@ assumptions system: the term function ``GibbsTerm`` declares g(x) >= 0 for x > 0
 is a human link, equal to the lemma that SymPy proves (the lemma's expression is
 ``GibbsTerm(x).doit()``); every claim that relies on it lists it in ``Claim.declared``.
 
-Consequences: H(p, q) - D_KL(p || q) does not depend on q (so over q, minimising the cross-entropy
-is minimising the divergence); for a one-hot p = e_t, H(p) = 0 and H(p, q) = D_KL(p || q) = -log q_t
-(p is then not strictly positive: its zero entries use 0 log 0 = 0, the limit); and
-H(p) <= log n, since log n - H(p) = D_KL(p || u) >= 0 for the uniform u, with equality at p = u.
-
-Scopes: general n and n = 2..8, except the lemma, which has no n (one derivation, the general scope).
+Over q, minimising the cross-entropy is then minimising the divergence; a one-hot p = e_t is not strictly
+positive (its zero entries use 0 log 0 = 0, the limit). Pages: ``cross-entropy-kl.md``, and ``entropy.md``
+for the upper bound. Scopes: general n and n = 2..8, except the lemma, which has no n (one derivation).
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from derivations.core import Claim, N, chain
-from derivations.information import CE_KL_PAGE, ENTROPY_PAGE, XLogX, cross_entropy, entropy, kl_divergence
-from derivations.rules import sums, sums_in_range
-from derivations.rules_concrete import simplified, unroll_sums
-from derivations.rules_inequality import minimum, nonnegative
-from derivations.symbols import j, k, p, q, simplex, t, total
+from derivations.engine.core import chain, is_general
+from derivations.engine.registry import Claims
+from derivations.engine.rules import by_scope, sums, sums_in_range
+from derivations.engine.rules_concrete import simplified, unroll_sums
+from derivations.engine.rules_inequality import minimum, nonnegative
+from derivations.engine.samplers import simplex
+from derivations.engine.symbols import j, k, p, q, t, total
+from derivations.topics.information import CE_KL_PAGE, ENTROPY_PAGE, XLogX, cross_entropy, entropy, kl_divergence
 
 #: The lemma's variable: a ratio q_j / p_j of positive probabilities.
 ratio = sp.Symbol("x", positive=True)
@@ -64,8 +66,8 @@ class GibbsTerm(sp.Function):
 
 def _normalised(size, *bases: sp.IndexedBase):
     """Links that use sum_j b_j = 1 for each base: as a sum (general n) or b_n = 1 - sum_{i<n} b_i."""
-    if size is N:
-        return sums(*[(total(b[j], N), 1) for b in bases])
+    if is_general(size):
+        return sums(*[(total(b[j], size), 1) for b in bases])
     subs = {b[size]: 1 - sum(b[i] for i in range(1, size)) for b in bases}
 
     def rule(a: sp.Basic, b: sp.Basic) -> sp.Basic:
@@ -90,6 +92,25 @@ def _at_most(a: sp.Basic, b: sp.Basic) -> sp.Basic:
     return nonnegative(b, a)
 
 
+def _two_distributions(size, rng):
+    return {**simplex(p, size, rng), **simplex(q, size, rng)}
+
+
+_PQ = (r"$p$ and $q$ are probability vectors: every entry $> 0$, $\sum_j p_j = \sum_j q_j = 1$",)
+_PQ_SYMPY = ("p[j] positive", "q[j] positive", "Sum(p[j], (j, 1, n)) = 1", "Sum(q[j], (j, 1, n)) = 1")
+
+CLAIMS = Claims(__name__, page=CE_KL_PAGE, assumptions=_PQ, sympy_assumptions=_PQ_SYMPY, sample=_two_distributions)
+claims = CLAIMS.list
+
+
+@CLAIMS.claim(
+    "gibbs.lemma",
+    "Gibbs' lemma: x - 1 - log x >= 0 for x > 0, with equality only at x = 1",
+    assumptions=(r"$x > 0$",),
+    sympy_assumptions=("x positive",),
+    sample=lambda size, rng: {ratio: sp.Rational(int(rng.integers(1, 10**6)), 10**5)},
+    concrete=(),
+)
 def _lemma(size):
     return chain(
         GibbsTerm(ratio).doit(),
@@ -120,10 +141,12 @@ def _identity_steps(size, model):
     ]
 
 
+@CLAIMS.claim("gibbs.identity", "Gibbs' identity: D_KL(p || q) = sum_j p_j g(q_j / p_j), g(x) = x - 1 - log x")
 def _identity(size):
     return chain(kl_divergence(p, q, size), *_identity_steps(size, lambda i: q[i]), rule=sums())
 
 
+@CLAIMS.claim("gibbs.inequality", "Gibbs' inequality: D_KL(p || q) >= 0", declared=(DECLARED_TERM,))
 def _inequality(size):
     return chain(
         kl_divergence(p, q, size),
@@ -140,22 +163,38 @@ def _inequality(size):
     )
 
 
+@CLAIMS.claim(
+    "gibbs.same_minimiser",
+    "Over q, minimising H(p, q) is minimising D_KL(p || q)",
+    assumptions=(r"$p$ and $q$ have positive entries", r"$k$ is any class, $1 \le k \le n$"),
+    sympy_assumptions=("p[j] positive", "q[j] positive", "k integer, 1 <= k <= n"),
+)
 def _same_minimiser(size):
     gap, own = cross_entropy(p, q, size) - kl_divergence(p, q, size), entropy(p, size)
-    if size is not N:  # written out once, not once per class k
+    if not is_general(size):  # written out once, not once per class k
         gap, own = gap.doit(), own.doit()
     return chain(
         sp.Derivative(gap, q[k]),
         (sp.Derivative(own, q[k]), r"$H(p, q) - D_{\mathrm{KL}}(p \,\|\, q) = H(p)$ (`ce.decomposition`)"),
         (sp.S.Zero, r"$H(p)$ does not depend on $q$: the two objectives differ by a constant in $q$"),
-        rule=sums() if size is N else simplified(),
+        rule=by_scope(size),
         indices=(k,),
     )
 
 
+@CLAIMS.claim(
+    "gibbs.one_hot",
+    "For a one-hot p = e_t: H(p) = 0 and H(p, q) = D_KL(p || q) = -log q_t",
+    assumptions=(
+        r"$p = e_t$: $p_t = 1$, $p_j = 0$ for $j \ne t$ ($0 \log 0 = 0$, the limit)",
+        r"$q$ has positive entries",
+    ),
+    sympy_assumptions=("q[j] positive", "t integer, 1 <= t <= n"),
+    sample=lambda size, rng: simplex(q, size, rng),
+)
 def _one_hot(size):
     delta = sp.KroneckerDelta(j, t)
-    out = (lambda e: e) if size is N else unroll_sums  # concrete n: sums written out once, not once per t
+    out = (lambda e: e) if is_general(size) else unroll_sums  # concrete n: sums written out once, not once per t
     return chain(
         out(total(XLogX(delta) - delta * sp.log(q[j]), size)),
         (
@@ -167,11 +206,20 @@ def _one_hot(size):
             r"$H(e_t) = 0$: $1 \log 1 = 0$ and $0 \log 0 = 0$ (`entropy.certain_event`)",
         ),
         (-sp.log(q[t]), r"only the $j = t$ term of $H(e_t, q)$ survives"),
-        rule=sums_in_range(N, t) if size is N else simplified(),
+        rule=sums_in_range(size, t) if is_general(size) else simplified(),
         indices=(t,),
     )
 
 
+@CLAIMS.claim(
+    "entropy.upper_bound",
+    "Entropy is at most log n, the uniform distribution's",
+    assumptions=(r"$p$ is a probability vector: every $p_j > 0$, $\sum_j p_j = 1$",),
+    sympy_assumptions=("p[j] positive", "Sum(p[j], (j, 1, n)) = 1", "n positive integer"),
+    sample=lambda size, rng: simplex(p, size, rng),
+    declared=(DECLARED_TERM,),
+    page=ENTROPY_PAGE,
+)
 def _upper_bound(size):
     uniform = sp.S.One / size
     return chain(
@@ -197,53 +245,3 @@ def _upper_bound(size):
         ),
         rule=sums(),
     )
-
-
-def _distribution(size, rng):
-    return simplex(p, size, rng)
-
-
-def _two_distributions(size, rng):
-    return {**simplex(p, size, rng), **simplex(q, size, rng)}
-
-
-def _nothing(size, rng):
-    return {}
-
-
-_PQ = (r"$p$ and $q$ are probability vectors: every entry $> 0$, $\sum_j p_j = \sum_j q_j = 1$",)
-_PQ_SYMPY = ("p[j] positive", "q[j] positive", "Sum(p[j], (j, 1, n)) = 1", "Sum(q[j], (j, 1, n)) = 1")
-
-
-def claims() -> list[Claim]:
-    return [
-        Claim(
-            "gibbs.lemma", "Gibbs' lemma: x - 1 - log x >= 0 for x > 0, with equality only at x = 1", _lemma,
-            (r"$x > 0$",), ("x positive",), lambda size, rng: {ratio: sp.Rational(int(rng.integers(1, 10**6)), 10**5)},
-            concrete=(), page=CE_KL_PAGE,
-        ),
-        Claim(
-            "gibbs.identity", "Gibbs' identity: D_KL(p || q) = sum_j p_j g(q_j / p_j), g(x) = x - 1 - log x",
-            _identity, _PQ, _PQ_SYMPY, _two_distributions, page=CE_KL_PAGE,
-        ),
-        Claim(
-            "gibbs.inequality", "Gibbs' inequality: D_KL(p || q) >= 0", _inequality, _PQ, _PQ_SYMPY,
-            _two_distributions, declared=(DECLARED_TERM,), page=CE_KL_PAGE,
-        ),
-        Claim(
-            "gibbs.same_minimiser", "Over q, minimising H(p, q) is minimising D_KL(p || q)", _same_minimiser,
-            (r"$p$ and $q$ have positive entries", r"$k$ is any class, $1 \le k \le n$"),
-            ("p[j] positive", "q[j] positive", "k integer, 1 <= k <= n"), _two_distributions, page=CE_KL_PAGE,
-        ),
-        Claim(
-            "gibbs.one_hot", "For a one-hot p = e_t: H(p) = 0 and H(p, q) = D_KL(p || q) = -log q_t", _one_hot,
-            (r"$p = e_t$: $p_t = 1$, $p_j = 0$ for $j \ne t$ ($0 \log 0 = 0$, the limit)", r"$q$ has positive entries"),
-            ("q[j] positive", "t integer, 1 <= t <= n"), lambda size, rng: simplex(q, size, rng), page=CE_KL_PAGE,
-        ),
-        Claim(
-            "entropy.upper_bound", "Entropy is at most log n, the uniform distribution's", _upper_bound,
-            (r"$p$ is a probability vector: every $p_j > 0$, $\sum_j p_j = 1$",),
-            ("p[j] positive", "Sum(p[j], (j, 1, n)) = 1", "n positive integer"), _distribution,
-            declared=(DECLARED_TERM,), page=ENTROPY_PAGE,
-        ),
-    ]  # fmt: skip

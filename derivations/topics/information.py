@@ -1,12 +1,15 @@
 """Entropy, cross-entropy and KL divergence: the definitions, and the claims about cross-entropy and KL.
 
     H(p) = -sum_j p_j log p_j   (0 log 0 = 0, the limit of x log x as x -> 0+)
-    H(p, q) = -sum_j p_j log q_j,      D_KL(p || q) = sum_j p_j log(p_j / q_j)
-    H(p, q) = D_KL(p || q) + H(p)
 
-The entropy claims (worked examples, bounds, the certain event) are in ``derivations/entropy.py``;
-Gibbs' inequality, D_KL >= 0, in ``derivations/gibbs.py``. The identities here hold for a general
-number of classes n (a sum over the symbolic n) and are checked again for n = 2..8.
+    information.cross_entropy    H(p, q) = -sum_j p_j log q_j = sum_j p_j log(1 / q_j)
+    information.kl_divergence    D_KL(p || q) = sum_j p_j log(p_j / q_j) = H(p, q) - H(p)
+    ce.decomposition             H(p, q) = D_KL(p || q) + H(p)
+
+The claims are on the page ``cross-entropy-kl.md``; they hold for a general number of classes n (a sum
+over the symbolic n) and are checked again for n = 2..8. The definitions (``entropy``, ``cross_entropy``,
+``kl_divergence``, the entropy term ``XLogX``) are shared with ``derivations/topics/entropy.py`` and
+``derivations/topics/gibbs.py``.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ import functools
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 
-from derivations.core import Claim, N, chain
-from derivations.rules import sums
-from derivations.rules_concrete import simplified
-from derivations.symbols import j, p, q, simplex, total, x
+from derivations.engine.core import chain
+from derivations.engine.registry import Claims
+from derivations.engine.rules import by_scope
+from derivations.engine.samplers import simplex
+from derivations.engine.symbols import j, p, q, total, x
 
 ENTROPY_PAGE = "entropy.md"
 CE_KL_PAGE = "cross-entropy-kl.md"
@@ -76,11 +80,18 @@ def kl_divergence(probs: sp.IndexedBase, model: sp.IndexedBase, size) -> sp.Expr
     return total(probs[j] * sp.log(probs[j] / model[j]), size)
 
 
-def default_rule(size):
-    """Linear sums and log expansion for the general n; evaluated sums and simplify for a concrete n."""
-    return sums() if size is N else simplified()
+def _two_distributions(size, rng):
+    return {**simplex(p, size, rng), **simplex(q, size, rng)}
 
 
+_PQ = (r"$p$ and $q$ are probability vectors with every entry $> 0$",)
+_BOTH_POSITIVE = ("p[j] positive", "q[j] positive")
+
+CLAIMS = Claims(__name__, page=CE_KL_PAGE, assumptions=_PQ, sympy_assumptions=_BOTH_POSITIVE, sample=_two_distributions)
+claims = CLAIMS.list
+
+
+@CLAIMS.claim("information.cross_entropy", "Cross-entropy H(p, q) = -sum_j p_j log q_j")
 def _cross_entropy(size):
     return chain(
         cross_entropy(p, q, size),
@@ -89,19 +100,21 @@ def _cross_entropy(size):
             r"$\log(1/q) = -\log q$: the surprisal $\log(1/q_j)$ under the model $q$, "
             "averaged over outcomes from $p$",
         ),
-        rule=default_rule(size),
+        rule=by_scope(size),
     )
 
 
+@CLAIMS.claim("information.kl_divergence", "KL divergence D_KL(p || q) = sum_j p_j log(p_j / q_j) = H(p, q) - H(p)")
 def _kl_divergence(size):
     return chain(
         kl_divergence(p, q, size),
         (total(p[j] * (sp.log(p[j]) - sp.log(q[j])), size), r"$\log(p/q) = \log p - \log q$ ($p, q > 0$)"),
         (total(p[j] * sp.log(p[j]), size) - total(p[j] * sp.log(q[j]), size), r"linearity: $-H(p) + H(p, q)$"),
-        rule=default_rule(size),
+        rule=by_scope(size),
     )
 
 
+@CLAIMS.claim("ce.decomposition", "Cross-entropy decomposes: H(p, q) = D_KL(p || q) + H(p)")
 def _decomposition(size):
     plogp = total(p[j] * sp.log(p[j]), size)
     added = sp.Add(sp.Add(plogp, cross_entropy(p, q, size), evaluate=False), -plogp, evaluate=False)
@@ -113,30 +126,5 @@ def _decomposition(size):
             r"$\log p - \log q = \log(p/q)$ ($p, q > 0$): the first sum is $D_{\mathrm{KL}}(p \,\|\, q)$, "
             "the second $H(p)$",
         ),
-        rule=default_rule(size),
+        rule=by_scope(size),
     )
-
-
-def _two_distributions(size, rng):
-    return {**simplex(p, size, rng), **simplex(q, size, rng)}
-
-
-_PQ = (r"$p$ and $q$ are probability vectors with every entry $> 0$",)
-_BOTH_POSITIVE = ("p[j] positive", "q[j] positive")
-
-
-def claims() -> list[Claim]:
-    return [
-        Claim(
-            "information.cross_entropy", "Cross-entropy H(p, q) = -sum_j p_j log q_j", _cross_entropy,
-            _PQ, _BOTH_POSITIVE, _two_distributions, page=CE_KL_PAGE,
-        ),
-        Claim(
-            "information.kl_divergence", "KL divergence D_KL(p || q) = sum_j p_j log(p_j / q_j) = H(p, q) - H(p)",
-            _kl_divergence, _PQ, _BOTH_POSITIVE, _two_distributions, page=CE_KL_PAGE,
-        ),
-        Claim(
-            "ce.decomposition", "Cross-entropy decomposes: H(p, q) = D_KL(p || q) + H(p)", _decomposition,
-            _PQ, _BOTH_POSITIVE, _two_distributions, page=CE_KL_PAGE,
-        ),
-    ]  # fmt: skip

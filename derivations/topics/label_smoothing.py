@@ -1,27 +1,53 @@
 """Label smoothing, exactly as torch defines it (uniform part eps/C, not eps/(C - 1)), with class weights.
 
-    index target:
-        l = (1 - eps) w_t (LSE - z_t) + (eps/C) sum_c w_c (LSE - z_c)
-        dl/dz = (1 - eps) w_t (s - e_t) + (eps/C) ((sum_c w_c) s - w)
-    unweighted, that is CE with the smoothed target (1 - eps) e_t + eps/C, whose entries sum to 1;
-    a probability target is smoothed to (1 - eps) y + eps/C, and at y = e_t both paths agree.
+    index target t:
+    ce.label_smoothing_index              l = (1 - eps) w_t (LSE - z_t) + (eps/C) sum_c w_c (LSE - z_c)
+    ce.label_smoothing_index_gradient     dl/dz = (1 - eps) w_t (s - e_t) + (eps/C) ((sum_c w_c) s - w)
+    ce.label_smoothing_target             unweighted, l = CE with the smoothed target (1 - eps) e_t + eps/C
+    ce.smoothed_target_normalised         sum_i ((1 - eps) [i = t] + eps/C) = 1
+    probability target y, smoothed to y~ = (1 - eps) y + eps/C:
+    ce.label_smoothing_prob               l = (1 - eps) l_w(y) + (eps/C) (LSE sum_c w_c - sum_c w_c z_c)
+    ce.label_smoothing_prob_gradient      dl/dz_k = s_k sum_c w_c y~_c - w_k y~_k
+    ce.smoothed_prob_target_normalised    sum_i y~_i = 1 when sum_i y_i = 1
+    ce.label_smoothing_paths_agree        at y = e_t the probability path gives the index path's loss
 
-Here s = softmax(z), C = n classes, w the class weights (any reals). Every claim holds for a general n
-and for n = 2..8. In the concrete scopes a target t that only selects entries (z_t, w_t, [k = t])
-stays a symbol, which covers every t at once; sums over [i = t] enumerate t = 1..n.
+Here s = softmax(z), C = n classes, w the class weights (any reals), l_w(y) the weighted loss of
+``ce.weighted_prob``. Every claim (page ``softmax-cross-entropy.md``) holds for a general n and for
+n = 2..8. In the concrete scopes a target t that only selects entries (z_t, w_t, [k = t]) stays a
+symbol, which covers every t at once; sums over [i = t] enumerate t = 1..n.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from derivations.ce_weights import ANY_TARGET, SYMPY_ANY_TARGET, class_sum, log_s, logit_gradient, make_claim
-from derivations.core import Claim, Derivation, chain
-from derivations.rules import scoped
-from derivations.symbols import LSE, eps, i, j, k, softmax, t, total, w, y, z
+from derivations.engine.core import Derivation, chain
+from derivations.engine.registry import Claims
+from derivations.engine.rules import scoped
+from derivations.engine.symbols import LSE, eps, i, j, k, softmax, t, total, w, y, z
+from derivations.topics.ce_weights import (
+    ANY_TARGET,
+    BASE,
+    PAGE,
+    SYMPY_ANY_TARGET,
+    SYMPY_BASE,
+    class_sum,
+    log_s,
+    logit_gradient,
+    sample,
+)
 
 SMOOTHING = (r"$0 \le \varepsilon \le 1$ is torch's `label_smoothing`; $C = n$",)
 SYMPY_SMOOTHING = ("eps = Symbol('varepsilon', nonnegative=True)",)
+
+CLAIMS = Claims(
+    __name__,
+    page=PAGE,
+    assumptions=(*BASE, *SMOOTHING),
+    sympy_assumptions=(*SYMPY_BASE, *SYMPY_SMOOTHING),
+    sample=sample,
+)
+claims = CLAIMS.list
 
 
 def smoothed_index_loss(size) -> sp.Expr:
@@ -29,6 +55,10 @@ def smoothed_index_loss(size) -> sp.Expr:
     return (1 - eps) * (-w[t] * log_s(t, size)) + eps / size * (-class_sum(w[i] * log_s(i, size), size))
 
 
+@CLAIMS.claim(
+    "ce.label_smoothing_index",
+    "Label smoothing (torch, uniform part eps/C): l = (1-eps) w_t (LSE - z_t) + (eps/C) sum_c w_c (LSE - z_c)",
+)
 def label_smoothing_index(size) -> Derivation:
     lse = LSE(z, size)
     return chain(
@@ -48,6 +78,10 @@ def label_smoothing_index(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "ce.label_smoothing_index_gradient",
+    "Label smoothing gradient: (1-eps) w_t (s_k - [k = t]) + (eps/C)((sum_c w_c) s_k - w_k)",
+)
 def label_smoothing_index_gradient(size) -> Derivation:
     Z, delta, sw = total(sp.exp(z[j]), size), sp.KroneckerDelta(k, t), class_sum(w[i], size)
     a = eps / size  # torch's uniform part: eps / C, not eps / (C - 1)
@@ -66,6 +100,11 @@ def smoothed_target(index, size, uniform=None):
     return (1 - eps) * sp.KroneckerDelta(index, t) + (eps / size if uniform is None else uniform)
 
 
+@CLAIMS.claim(
+    "ce.label_smoothing_target",
+    "Unweighted label smoothing is CE with the smoothed target (1 - eps) e_t + eps/C",
+    assumptions=(*BASE, *SMOOTHING, "no class weights ($w = 1$)"),
+)
 def label_smoothing_target(size, uniform=None) -> Derivation:
     return chain(
         smoothed_index_loss(size).xreplace({w[t]: 1, w[i]: 1}),
@@ -79,6 +118,7 @@ def label_smoothing_target(size, uniform=None) -> Derivation:
     )
 
 
+@CLAIMS.claim("ce.smoothed_target_normalised", "The smoothed target (1 - eps) e_t + eps/C sums to 1")
 def smoothed_target_normalised(size) -> Derivation:
     return chain(
         class_sum(smoothed_target(i, size), size),
@@ -97,6 +137,12 @@ def smoothed_prob_target(index, size):
     return (1 - eps) * y[index] + eps / size
 
 
+@CLAIMS.claim(
+    "ce.label_smoothing_prob",
+    "Label smoothing, probability target (1 - eps) y + eps/C: (1 - eps) l(y) + (eps/C) times the uniform part",
+    assumptions=(*BASE, *SMOOTHING, *ANY_TARGET),
+    sympy_assumptions=(*SYMPY_BASE, *SYMPY_SMOOTHING, *SYMPY_ANY_TARGET),
+)
 def label_smoothing_prob(size) -> Derivation:
     lse = LSE(z, size)
     return chain(
@@ -117,6 +163,12 @@ def label_smoothing_prob(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "ce.label_smoothing_prob_gradient",
+    "Label smoothing, probability target: dl/dz_k = s_k sum_c w_c y~_c - w_k y~_k, y~ = (1 - eps) y + eps/C",
+    assumptions=(*BASE, *SMOOTHING, *ANY_TARGET),
+    sympy_assumptions=(*SYMPY_BASE, *SYMPY_SMOOTHING, *SYMPY_ANY_TARGET),
+)
 def label_smoothing_prob_gradient(size) -> Derivation:
     Z = total(sp.exp(z[j]), size)
     wy = class_sum(w[i] * smoothed_prob_target(i, size), size)
@@ -130,6 +182,16 @@ def label_smoothing_prob_gradient(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "ce.smoothed_prob_target_normalised",
+    "A smoothed probability target (1 - eps) y + eps/C still sums to 1",
+    assumptions=(*BASE, *SMOOTHING, "the target $y$ sums to 1"),
+    sympy_assumptions=(
+        *SYMPY_BASE,
+        *SYMPY_SMOOTHING,
+        "y = IndexedBase('y', real=True); Sum(y[j], (j, 1, n)) = 1 substituted",
+    ),
+)
 def smoothed_prob_target_normalised(size) -> Derivation:
     return chain(
         class_sum(smoothed_prob_target(i, size), size),
@@ -142,6 +204,10 @@ def smoothed_prob_target_normalised(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "ce.label_smoothing_paths_agree",
+    "With label smoothing, the probability path at y = e_t gives the index path's loss (with weights)",
+)
 def label_smoothing_paths_agree(size) -> Derivation:
     return chain(
         -class_sum(w[i] * smoothed_target(i, size) * log_s(i, size), size),
@@ -149,66 +215,3 @@ def label_smoothing_paths_agree(size) -> Derivation:
         rule=scoped(size, t),
         indices=(t,),
     )
-
-
-def claims() -> list[Claim]:
-    normalised = ("the target $y$ sums to 1",)
-    sympy_normalised = ("y = IndexedBase('y', real=True); Sum(y[j], (j, 1, n)) = 1 substituted",)
-    return [
-        make_claim(
-            "ce.label_smoothing_index",
-            "Label smoothing (torch, uniform part eps/C): l = (1-eps) w_t (LSE - z_t) + (eps/C) sum_c w_c (LSE - z_c)",
-            label_smoothing_index,
-            SMOOTHING,
-            SYMPY_SMOOTHING,
-        ),
-        make_claim(
-            "ce.label_smoothing_index_gradient",
-            "Label smoothing gradient: (1-eps) w_t (s_k - [k = t]) + (eps/C)((sum_c w_c) s_k - w_k)",
-            label_smoothing_index_gradient,
-            SMOOTHING,
-            SYMPY_SMOOTHING,
-        ),
-        make_claim(
-            "ce.label_smoothing_target",
-            "Unweighted label smoothing is CE with the smoothed target (1 - eps) e_t + eps/C",
-            label_smoothing_target,
-            (*SMOOTHING, "no class weights ($w = 1$)"),
-            SYMPY_SMOOTHING,
-        ),
-        make_claim(
-            "ce.smoothed_target_normalised",
-            "The smoothed target (1 - eps) e_t + eps/C sums to 1",
-            smoothed_target_normalised,
-            SMOOTHING,
-            SYMPY_SMOOTHING,
-        ),
-        make_claim(
-            "ce.label_smoothing_prob",
-            "Label smoothing, probability target (1 - eps) y + eps/C: (1 - eps) l(y) + (eps/C) times the uniform part",
-            label_smoothing_prob,
-            (*SMOOTHING, *ANY_TARGET),
-            (*SYMPY_SMOOTHING, *SYMPY_ANY_TARGET),
-        ),
-        make_claim(
-            "ce.label_smoothing_prob_gradient",
-            "Label smoothing, probability target: dl/dz_k = s_k sum_c w_c y~_c - w_k y~_k, y~ = (1 - eps) y + eps/C",
-            label_smoothing_prob_gradient,
-            (*SMOOTHING, *ANY_TARGET),
-            (*SYMPY_SMOOTHING, *SYMPY_ANY_TARGET),
-        ),
-        make_claim(
-            "ce.smoothed_prob_target_normalised",
-            "A smoothed probability target (1 - eps) y + eps/C still sums to 1",
-            smoothed_prob_target_normalised,
-            (*SMOOTHING, *normalised),
-            (*SYMPY_SMOOTHING, *sympy_normalised),
-        ),
-        make_claim(
-            "ce.label_smoothing_paths_agree",
-            "With label smoothing, the probability path at y = e_t gives the index path's loss (with weights)",
-            label_smoothing_paths_agree,
-            SMOOTHING,
-            SYMPY_SMOOTHING,
-        ),
-    ]

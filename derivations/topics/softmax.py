@@ -1,22 +1,28 @@
 """Softmax and the row log-sum-exp: shift invariance, log-softmax, normalisation, the LSE gradient.
 
     softmax_k(z) = e^{z_k} / sum_j e^{z_j},        LSE(z) = log sum_j e^{z_j}
-    softmax(z + c) = softmax(z),    LSE(z + c) = LSE(z) + c,    log softmax_k(z) = z_k - LSE(z)
-    sum_k softmax_k(z) = 1,         d LSE(z) / d z_k = softmax_k(z) = e^{z_k - LSE(z)}
-    LSE(z) = m + log sum_j e^{z_j - m} for every real m (the kernels take m = max_j z_j)
+
+    softmax.shift_invariance   softmax(z + c) = softmax(z)
+    softmax.lse_shift          LSE(z + c) = LSE(z) + c
+    softmax.log_softmax        log softmax_k(z) = z_k - LSE(z)
+    softmax.normalised         sum_k softmax_k(z) = 1
+    softmax.lse_gradient       d LSE(z) / d z_k = softmax_k(z) = e^{z_k - LSE(z)}
+    softmax.max_shift          LSE(z) = m + log sum_j e^{z_j - m} for every real m (the kernels take m = max_j z_j)
 
 ``softmax.lse_gradient`` checks the derivative that the opaque statistic ``symbols.LSE`` declares
 against the derivative of log(sum exp): it is what lets the kernels treat the row log-sum-exp as one
-number per row. Every claim here holds for a general number of classes n and for n = 2..8.
+number per row. Every claim here (page ``softmax.md``) holds for a general number of classes n and for n = 2..8.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from derivations.core import Claim, Derivation, chain
-from derivations.rules import scoped
-from derivations.symbols import LSE, c, i, j, k, lse_explicit, m, reals, scalar, softmax, total, z
+from derivations.engine.core import Derivation, chain
+from derivations.engine.registry import Claims
+from derivations.engine.rules import scoped
+from derivations.engine.samplers import reals, scalar
+from derivations.engine.symbols import LSE, c, i, j, k, lse_explicit, m, softmax, total, z
 
 PAGE = "softmax.md"
 REAL_LOGITS = (r"the logits $z_1, \dots, z_n$ are real", r"the class index $k$ lies in $\{1, \dots, n\}$")
@@ -32,6 +38,16 @@ def _sample(size, rng):
     return {**reals(z, size, rng), **scalar(c, rng, -5, 5), **scalar(m, rng, -5, 5)}
 
 
+CLAIMS = Claims(__name__, page=PAGE, sample=_sample)
+claims = CLAIMS.list
+
+
+@CLAIMS.claim(
+    "softmax.shift_invariance",
+    "Adding a constant to every logit leaves the softmax unchanged: softmax(z + c) = softmax(z)",
+    assumptions=(*REAL_LOGITS, r"$c$ is real"),
+    sympy_assumptions=(*SYMPY_REAL_LOGITS, "c = Symbol('c', real=True)"),
+)
 def shift_invariance(size) -> Derivation:
     Z = total(sp.exp(z[j]), size)
     return chain(
@@ -46,6 +62,12 @@ def shift_invariance(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "softmax.lse_shift",
+    "The log-sum-exp moves with a shift: LSE(z + c) = LSE(z) + c",
+    assumptions=(REAL_LOGITS[0], r"$c$ is real"),
+    sympy_assumptions=(SYMPY_REAL_LOGITS[0], "c = Symbol('c', real=True)"),
+)
 def lse_shift(size) -> Derivation:
     return chain(
         sp.log(total(sp.exp(z[j] + c), size)),
@@ -56,6 +78,12 @@ def lse_shift(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "softmax.log_softmax",
+    "Log-softmax is the logit minus the log-sum-exp: log softmax_k(z) = z_k - LSE(z)",
+    assumptions=REAL_LOGITS,
+    sympy_assumptions=SYMPY_REAL_LOGITS,
+)
 def log_softmax(size) -> Derivation:
     return chain(
         sp.log(softmax(z, k, size)),
@@ -66,6 +94,12 @@ def log_softmax(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "softmax.normalised",
+    "The softmax is a probability vector: its entries sum to 1",
+    assumptions=(REAL_LOGITS[0], r"the classes are numbered $1, \dots, n$"),
+    sympy_assumptions=(SYMPY_REAL_LOGITS[0], "i, j = Symbol(..., integer=True) summation indices"),
+)
 def normalised(size) -> Derivation:
     return chain(
         sp.Sum(softmax(z, i, size), (i, 1, size)),
@@ -78,6 +112,15 @@ def normalised(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "softmax.lse_gradient",
+    "The gradient of the log-sum-exp is the softmax: d LSE(z) / d z_k = softmax_k(z)",
+    assumptions=(
+        *REAL_LOGITS,
+        r"$\operatorname{LSE}$ is the opaque statistic of `symbols.LSE`; its declared derivative is what is checked",
+    ),
+    sympy_assumptions=(*SYMPY_REAL_LOGITS, "LSE(z, n)._eval_derivative(z[k]) = exp(z[k] - LSE(z, n))"),
+)
 def lse_gradient(size) -> Derivation:
     Z = total(sp.exp(z[j]), size)
     return chain(
@@ -104,6 +147,12 @@ def lse_gradient(size) -> Derivation:
     )
 
 
+@CLAIMS.claim(
+    "softmax.max_shift",
+    "The stable log-sum-exp: LSE(z) = m + log sum_j e^{z_j - m} for every real m",
+    assumptions=(REAL_LOGITS[0], r"$m$ is real (the kernels use $m = \max_j z_j$)"),
+    sympy_assumptions=(SYMPY_REAL_LOGITS[0], "m = Symbol('m', real=True)"),
+)
 def max_shift(size) -> Derivation:
     return chain(
         LSE(z, size),
@@ -116,66 +165,3 @@ def max_shift(size) -> Derivation:
         ),
         rule=scoped(size, explicit_lse=True),
     )
-
-
-def claims() -> list[Claim]:
-    return [
-        Claim(
-            "softmax.shift_invariance",
-            "Adding a constant to every logit leaves the softmax unchanged: softmax(z + c) = softmax(z)",
-            shift_invariance,
-            (*REAL_LOGITS, r"$c$ is real"),
-            (*SYMPY_REAL_LOGITS, "c = Symbol('c', real=True)"),
-            _sample,
-            page=PAGE,
-        ),
-        Claim(
-            "softmax.lse_shift",
-            "The log-sum-exp moves with a shift: LSE(z + c) = LSE(z) + c",
-            lse_shift,
-            (REAL_LOGITS[0], r"$c$ is real"),
-            (SYMPY_REAL_LOGITS[0], "c = Symbol('c', real=True)"),
-            _sample,
-            page=PAGE,
-        ),
-        Claim(
-            "softmax.log_softmax",
-            "Log-softmax is the logit minus the log-sum-exp: log softmax_k(z) = z_k - LSE(z)",
-            log_softmax,
-            REAL_LOGITS,
-            SYMPY_REAL_LOGITS,
-            _sample,
-            page=PAGE,
-        ),
-        Claim(
-            "softmax.normalised",
-            "The softmax is a probability vector: its entries sum to 1",
-            normalised,
-            (REAL_LOGITS[0], r"the classes are numbered $1, \dots, n$"),
-            (SYMPY_REAL_LOGITS[0], "i, j = Symbol(..., integer=True) summation indices"),
-            _sample,
-            page=PAGE,
-        ),
-        Claim(
-            "softmax.lse_gradient",
-            "The gradient of the log-sum-exp is the softmax: d LSE(z) / d z_k = softmax_k(z)",
-            lse_gradient,
-            (
-                *REAL_LOGITS,
-                r"$\operatorname{LSE}$ is the opaque statistic of `symbols.LSE`; "
-                "its declared derivative is what is checked",
-            ),
-            (*SYMPY_REAL_LOGITS, "LSE(z, n)._eval_derivative(z[k]) = exp(z[k] - LSE(z, n))"),
-            _sample,
-            page=PAGE,
-        ),
-        Claim(
-            "softmax.max_shift",
-            "The stable log-sum-exp: LSE(z) = m + log sum_j e^{z_j - m} for every real m",
-            max_shift,
-            (REAL_LOGITS[0], r"$m$ is real (the kernels use $m = \max_j z_j$)"),
-            (SYMPY_REAL_LOGITS[0], "m = Symbol('m', real=True)"),
-            _sample,
-            page=PAGE,
-        ),
-    ]

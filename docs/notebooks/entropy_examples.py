@@ -2,7 +2,7 @@
 # # Entropy in numbers
 #
 # The worked examples of the [Entropy](../../entropy/) page, computed from the expressions in
-# `derivations/information.py` (the ones SymPy checked), then compared with PyTorch. Logarithms are
+# `derivations/topics/information.py` (the ones SymPy checked), then compared with PyTorch. Logarithms are
 # natural: entropy is in nats, and $\log 2 \approx 0.693$ nats is one bit.
 
 # %%
@@ -11,8 +11,8 @@ import numpy as np
 import sympy as sp
 import torch
 
-from derivations.information import entropy, entropy_of
-from derivations.symbols import p
+from derivations.engine.symbols import p
+from derivations.topics.information import entropy, entropy_of
 
 # %% [markdown]
 # ## The worked examples

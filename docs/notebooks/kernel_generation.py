@@ -12,16 +12,10 @@ from collections import Counter
 
 import sympy as sp
 
-from derivations import emit
-from derivations.kernel_forms import (
-    D,
-    M,
-    OverflowRisk,
-    Z,
-    kernels,
-    require_overflow_free,
-)
-from derivations.printers import PRINTERS, UnprintableKernel
+from derivations.emission import claims, emit, kernels, render
+from derivations.emission.kernel import D, M, Z
+from derivations.emission.overflow import OverflowRisk, require_overflow_free
+from derivations.emission.printers import PRINTERS, UnprintableKernel
 
 table = kernels()
 families = dict(Counter(k.family for k in table))
@@ -41,13 +35,15 @@ kernel.expr
 
 # %% [markdown]
 # The same expression printed by the two strict printers, and the whole emitted PyTorch function with
-# its docstring:
+# its docstring: the SymPy expression, the claim that proves it and the file that holds that claim, and
+# what each argument stands for:
 
 # %%
 for backend, printer in PRINTERS.items():
     print(f"{backend:6s}", printer().doprint(kernel.expr))
 print()
-print(emit.render_function(kernel, PRINTERS["torch"]()))
+source = next(c.source for c in claims() if c.id == kernel.claim)
+print(render.render_function(kernel, PRINTERS["torch"](), source))
 
 # %% [markdown]
 # The printers refuse what has no elementwise meaning. A Kronecker delta would mean building a
@@ -98,7 +94,7 @@ except OverflowRisk as err:
 # what is committed in `kernels/_generated/`. The same comparison, run here while the site was built:
 
 # %%
-fresh = emit.render()
+fresh = render.render()
 diff = emit.compare(fresh)
 print(
     f"{len(fresh)} files rendered;",

@@ -14,8 +14,12 @@ import sympy as sp
 import torch
 import torch.nn.functional as F
 
-from derivations.information import cross_entropy, entropy, kl_divergence
-from derivations.symbols import p, q
+from derivations.engine.symbols import p, q
+from derivations.topics.information import (
+    cross_entropy,
+    entropy,
+    kl_divergence,
+)
 
 # %% [markdown]
 # ## Two coins

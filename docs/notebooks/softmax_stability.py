@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from derivations import claim_by_id
-from derivations.symbols import m, z
+from derivations.engine.symbols import m, z
 
 logits = torch.tensor([123.0, 456.0, 789.0])  # float32, PyTorch's default
 target = torch.tensor(0)
@@ -37,7 +37,7 @@ print("naive CE(z, 0): ", naive_lse - logits[target])
 # %% [markdown]
 # ## The stable version
 #
-# The derivation that makes it safe, straight from `derivations/softmax.py`, for three logits:
+# The derivation that makes it safe, straight from `derivations/topics/softmax.py`, for three logits:
 
 # %%
 derivation = claim_by_id("softmax.max_shift").build(3)

@@ -1,8 +1,8 @@
-# generated from derivations/kernel_ce.py by `python -m derivations emit` with SymPy 1.14.0; do not edit
+# generated from derivations/emission/ce/forms.py by `python -m derivations emit` with SymPy 1.14.0; do not edit
 """PyTorch kernels: softmax cross-entropy and nll_loss.
 
 Elementwise stable forms, each proved equal to its textbook form by the claim named in its docstring
-(kernels.md). Row sums, masking, reductions and autograd live in kernels/torch.py and its helpers.
+(kernels.md). Row sums, masking, reductions and autograd live in kernels/torch/, around these functions.
 """
 
 import torch
@@ -12,7 +12,11 @@ def base2_shift(z, m):
     """Base-2 shifted logit u = (z - m) / ln 2 <= 0.
 
     SymPy: (-m + z)/log(2)
-    Claim: kernel.exp2, checked on kernels.md
+    Claim: kernel.exp2 (derivations/emission/ce/loss_claims.py), checked on kernels.md
+
+    Args:
+        z: a logit z_k of the row
+        m: the row max, m = max_j z_j
     """
     return 1.4426950408889634 * (-m + z)
 
@@ -21,7 +25,12 @@ def base2_shift_into(out, z, m):
     """Base-2 shifted logit u = (z - m) / ln 2 <= 0. Written into ``out`` (which may be ``z``).
 
     SymPy: (-m + z)/log(2), as base2_shift() evaluates it
-    Claim: kernel.exp2, checked on kernels.md
+    Claim: kernel.exp2 (derivations/emission/ce/loss_claims.py), checked on kernels.md
+
+    Args:
+        out: the preallocated result, of z's shape (it may be z itself)
+        z: a logit z_k of the row
+        m: the row max, m = max_j z_j
     """
     torch.sub(z, m, out=out)
     torch.mul(out, 1.4426950408889634, out=out)
@@ -32,7 +41,10 @@ def base2_exp(u):
     """2^u = exp(z - m) in (0, 1]; its row sum is d.
 
     SymPy: Exp2(u)
-    Claim: kernel.exp2, checked on kernels.md
+    Claim: kernel.exp2 (derivations/emission/ce/loss_claims.py), checked on kernels.md
+
+    Args:
+        u: a base-2 shifted logit u_k = (z_k - m) / ln 2 <= 0
     """
     return torch.exp2(u)
 
@@ -41,7 +53,11 @@ def base2_exp_into(out, u):
     """2^u = exp(z - m) in (0, 1]; its row sum is d. Written into ``out`` (which may be ``u``).
 
     SymPy: Exp2(u), as base2_exp() evaluates it
-    Claim: kernel.exp2, checked on kernels.md
+    Claim: kernel.exp2 (derivations/emission/ce/loss_claims.py), checked on kernels.md
+
+    Args:
+        out: the preallocated result, of u's shape (it may be u itself)
+        u: a base-2 shifted logit u_k = (z_k - m) / ln 2 <= 0
     """
     torch.exp2(u, out=out)
     return out
@@ -51,7 +67,11 @@ def shifted_exp(z, m):
     """Shifted exponential exp(z - m) = 2^((z - m) / ln 2) <= 1.
 
     SymPy: Exp2((-m + z)/log(2))
-    Claim: kernel.lse, checked on kernels.md
+    Claim: kernel.lse (derivations/emission/ce/loss_claims.py), checked on kernels.md
+
+    Args:
+        z: a logit z_k of the row
+        m: the row max, m = max_j z_j
     """
     return torch.exp2(1.4426950408889634 * (-m + z))
 
@@ -60,7 +80,12 @@ def shifted_exp_into(out, z, m):
     """Shifted exponential exp(z - m) = 2^((z - m) / ln 2) <= 1. Written into ``out`` (which may be ``z``).
 
     SymPy: Exp2((-m + z)/log(2)), as shifted_exp() evaluates it
-    Claim: kernel.lse, checked on kernels.md
+    Claim: kernel.lse (derivations/emission/ce/loss_claims.py), checked on kernels.md
+
+    Args:
+        out: the preallocated result, of z's shape (it may be z itself)
+        z: a logit z_k of the row
+        m: the row max, m = max_j z_j
     """
     torch.sub(z, m, out=out)
     torch.mul(out, 1.4426950408889634, out=out)
@@ -72,7 +97,11 @@ def lse(m, d):
     """Row log-sum-exp lse = m + log d.
 
     SymPy: m + log(d)
-    Claim: kernel.lse, checked on kernels.md
+    Claim: kernel.lse (derivations/emission/ce/loss_claims.py), checked on kernels.md
+
+    Args:
+        m: the row max, m = max_j z_j
+        d: d = sum_j exp(z_j - m), 1 <= d <= C
     """
     return m + torch.log(d)
 
@@ -81,7 +110,12 @@ def probs(z, m, d):
     """Softmax exp(z - m) / d.
 
     SymPy: Exp2((-m + z)/log(2))/d
-    Claim: kernel.probs, checked on kernels.md
+    Claim: kernel.probs (derivations/emission/ce/loss_claims.py), checked on kernels.md
+
+    Args:
+        z: a logit z_k of the row
+        m: the row max, m = max_j z_j
+        d: d = sum_j exp(z_j - m), 1 <= d <= C
     """
     return torch.exp2(1.4426950408889634 * (-m + z)) / d
 
@@ -90,7 +124,13 @@ def ce_index_loss(zt, wt, m, d):
     """Index-target loss w_t ((m - z_t) + log d).
 
     SymPy: wt*(log(d) + (m - zt))
-    Claim: kernel.ce_index_loss, checked on kernels.md
+    Claim: kernel.ce_index_loss (derivations/emission/ce/loss_claims.py), checked on kernels.md
+
+    Args:
+        zt: the target's logit z_t (gathered, never a one-hot product)
+        wt: the target's class weight w_t
+        m: the row max, m = max_j z_j
+        d: d = sum_j exp(z_j - m), 1 <= d <= C
     """
     return wt * (torch.log(d) + (m - zt))
 
@@ -99,7 +139,12 @@ def ce_smooth_row(sw, d, swu):
     """Smoothing term sum_j w_j (lse - z_j) of a row.
 
     SymPy: sw*log(d) - swu*log(2)
-    Claim: kernel.ce_smooth_term, checked on kernels.md
+    Claim: kernel.ce_smooth_term (derivations/emission/ce/loss_claims.py), checked on kernels.md
+
+    Args:
+        sw: sum_j w_j, the class weights' sum (C without weights)
+        d: d = sum_j exp(z_j - m), 1 <= d <= C
+        swu: sum_j w_j u_j of the row (a weighted row sum of u)
     """
     return sw * torch.log(d) - 0.6931471805599453 * swu
 
@@ -108,7 +153,13 @@ def ce_smoothed_loss(nll, smooth, eps, num_classes):
     """Label-smoothed row loss.
 
     SymPy: eps*smooth/num_classes + nll*(1 - eps)
-    Claim: kernel.ce_label_smoothing, checked on kernels.md
+    Claim: kernel.ce_label_smoothing (derivations/emission/ce/loss_claims.py), checked on kernels.md
+
+    Args:
+        nll: the row's index loss w_t (lse - z_t)
+        smooth: the row's smoothing term sum_j w_j (lse - z_j)
+        eps: the label smoothing eps, in [0, 1]
+        num_classes: C, the number of classes
     """
     return eps * smooth / num_classes + nll * (1 - eps)
 
@@ -117,7 +168,15 @@ def ce_grad_coef(g, wt, sw, eps, num_classes, d):
     """Row coefficient of exp(z - m).
 
     SymPy: g*(eps*sw/num_classes + wt*(1 - eps))/d
-    Claim: kernel.ce_smoothed_grad, checked on kernels.md
+    Claim: kernel.ce_smoothed_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        g: the upstream gradient of the row (reduction scale included)
+        wt: the target's class weight w_t
+        sw: sum_j w_j, the class weights' sum (C without weights)
+        eps: the label smoothing eps, in [0, 1]
+        num_classes: C, the number of classes
+        d: d = sum_j exp(z_j - m), 1 <= d <= C
     """
     return g * (eps * sw / num_classes + wt * (1 - eps)) / d
 
@@ -126,7 +185,11 @@ def ce_grad_dense(e, a):
     """Index-target gradient away from the target.
 
     SymPy: a*e
-    Claim: kernel.ce_index_grad, checked on kernels.md
+    Claim: kernel.ce_index_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        e: a shifted exponential e_k = exp(z_k - m) = 2^u_k, in (0, 1]
+        a: a row coefficient of exp(z_k - m)
     """
     return a * e
 
@@ -135,7 +198,12 @@ def ce_grad_dense_into(out, e, a):
     """Index-target gradient away from the target. Written into ``out`` (which may be ``e``).
 
     SymPy: a*e, as ce_grad_dense() evaluates it
-    Claim: kernel.ce_index_grad, checked on kernels.md
+    Claim: kernel.ce_index_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        out: the preallocated result, of e's shape (it may be e itself)
+        e: a shifted exponential e_k = exp(z_k - m) = 2^u_k, in (0, 1]
+        a: a row coefficient of exp(z_k - m)
     """
     torch.mul(e, a, out=out)
     return out
@@ -145,7 +213,12 @@ def ce_grad_smooth_coef(g, eps, num_classes):
     """Row coefficient of w_k.
 
     SymPy: eps*g/num_classes
-    Claim: kernel.ce_smoothed_grad, checked on kernels.md
+    Claim: kernel.ce_smoothed_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        g: the upstream gradient of the row (reduction scale included)
+        eps: the label smoothing eps, in [0, 1]
+        num_classes: C, the number of classes
     """
     return eps * g / num_classes
 
@@ -154,7 +227,10 @@ def log2_coef(a):
     """log2 a of a row coefficient a in [0, 1] (-inf at a = 0).
 
     SymPy: log(a)/log(2)
-    Claim: kernel.ce_scaled_grad, checked on kernels.md
+    Claim: kernel.ce_scaled_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        a: a row coefficient of exp(z_k - m)
     """
     return 1.4426950408889634 * torch.log(a)
 
@@ -163,7 +239,12 @@ def ce_grad_scaled(z, m, la):
     """Gradient away from the target, 2^(u + log2 a).
 
     SymPy: Exp2(la + (-m + z)/log(2))
-    Claim: kernel.ce_scaled_grad, checked on kernels.md
+    Claim: kernel.ce_scaled_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        z: a logit z_k of the row
+        m: the row max, m = max_j z_j
+        la: log2 a of a row coefficient a in [0, 1] (-inf where a = 0)
     """
     return torch.exp2(la + 1.4426950408889634 * (-m + z))
 
@@ -172,7 +253,13 @@ def ce_grad_scaled_into(out, z, m, la):
     """Gradient away from the target, 2^(u + log2 a). Written into ``out`` (which may be ``z``).
 
     SymPy: Exp2(la + (-m + z)/log(2)), as ce_grad_scaled() evaluates it
-    Claim: kernel.ce_scaled_grad, checked on kernels.md
+    Claim: kernel.ce_scaled_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        out: the preallocated result, of z's shape (it may be z itself)
+        z: a logit z_k of the row
+        m: the row max, m = max_j z_j
+        la: log2 a of a row coefficient a in [0, 1] (-inf where a = 0)
     """
     torch.sub(z, m, out=out)
     torch.add(la, out, alpha=1.4426950408889634, out=out)
@@ -184,7 +271,14 @@ def ce_grad_scaled_smooth(z, m, w, la, b):
     """Label-smoothed gradient, dense part, 2^(u + log2 a) - b w.
 
     SymPy: -b*w + Exp2(la + (-m + z)/log(2))
-    Claim: kernel.ce_scaled_grad, checked on kernels.md
+    Claim: kernel.ce_scaled_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        z: a logit z_k of the row
+        m: the row max, m = max_j z_j
+        w: the class weight w_k (1 without weights)
+        la: log2 a of a row coefficient a in [0, 1] (-inf where a = 0)
+        b: a row coefficient of w_k
     """
     return -b * w + torch.exp2(la + 1.4426950408889634 * (-m + z))
 
@@ -193,7 +287,15 @@ def ce_grad_scaled_smooth_into(out, z, m, w, la, b):
     """Label-smoothed gradient, dense part, 2^(u + log2 a) - b w. Written into ``out`` (which may be ``z``).
 
     SymPy: -b*w + Exp2(la + (-m + z)/log(2)), as ce_grad_scaled_smooth() evaluates it
-    Claim: kernel.ce_scaled_grad, checked on kernels.md
+    Claim: kernel.ce_scaled_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        out: the preallocated result, of z's shape (it may be z itself)
+        z: a logit z_k of the row
+        m: the row max, m = max_j z_j
+        w: the class weight w_k (1 without weights)
+        la: log2 a of a row coefficient a in [0, 1] (-inf where a = 0)
+        b: a row coefficient of w_k
     """
     torch.sub(z, m, out=out)
     torch.add(la, out, alpha=1.4426950408889634, out=out)
@@ -206,7 +308,13 @@ def ce_grad_dense_smooth(e, w, a, b):
     """Label-smoothed gradient, dense part.
 
     SymPy: a*e - b*w
-    Claim: kernel.ce_smoothed_grad, checked on kernels.md
+    Claim: kernel.ce_smoothed_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        e: a shifted exponential e_k = exp(z_k - m) = 2^u_k, in (0, 1]
+        w: the class weight w_k (1 without weights)
+        a: a row coefficient of exp(z_k - m)
+        b: a row coefficient of w_k
     """
     return a * e - b * w
 
@@ -215,7 +323,14 @@ def ce_grad_dense_smooth_into(out, e, w, a, b):
     """Label-smoothed gradient, dense part. Written into ``out`` (which may be ``e``).
 
     SymPy: a*e - b*w, as ce_grad_dense_smooth() evaluates it
-    Claim: kernel.ce_smoothed_grad, checked on kernels.md
+    Claim: kernel.ce_smoothed_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        out: the preallocated result, of e's shape (it may be e itself)
+        e: a shifted exponential e_k = exp(z_k - m) = 2^u_k, in (0, 1]
+        w: the class weight w_k (1 without weights)
+        a: a row coefficient of exp(z_k - m)
+        b: a row coefficient of w_k
     """
     torch.mul(e, a, out=out)
     out.addcmul_(b, w, value=-1)
@@ -226,7 +341,12 @@ def folded_shift(z, c, s):
     """Folded exponent u' = c z + s <= 0 (s <= -c m).
 
     SymPy: c*z + s
-    Claim: kernel.ce_folded_sum, checked on kernels.md
+    Claim: kernel.ce_folded_sum (derivations/emission/ce/folded_claims.py), checked on kernels.md
+
+    Args:
+        z: a logit z_k of the row
+        c: the base-2 scale 1/ln 2, a Python float (float32's value of it)
+        s: a row's folded shift, s <= -c m (the wrapper rounds -c m down)
     """
     return c * z + s
 
@@ -235,7 +355,13 @@ def folded_shift_into(out, z, c, s):
     """Folded exponent u' = c z + s <= 0 (s <= -c m). Written into ``out`` (which may be ``z``).
 
     SymPy: c*z + s, as folded_shift() evaluates it
-    Claim: kernel.ce_folded_sum, checked on kernels.md
+    Claim: kernel.ce_folded_sum (derivations/emission/ce/folded_claims.py), checked on kernels.md
+
+    Args:
+        out: the preallocated result, of z's shape (it may be z itself)
+        z: a logit z_k of the row
+        c: the base-2 scale 1/ln 2, a Python float (float32's value of it)
+        s: a row's folded shift, s <= -c m (the wrapper rounds -c m down)
     """
     torch.add(s, z, alpha=c, out=out)
     return out
@@ -245,7 +371,13 @@ def folded_sum(df, c, m, s):
     """Row sum d = d' / 2^(c m + s) of the folded d'.
 
     SymPy: df/Exp2(c*m + s)
-    Claim: kernel.ce_folded_sum, checked on kernels.md
+    Claim: kernel.ce_folded_sum (derivations/emission/ce/folded_claims.py), checked on kernels.md
+
+    Args:
+        df: the folded row sum d' = sum_j 2^(c z_j + s)
+        c: the base-2 scale 1/ln 2, a Python float (float32's value of it)
+        m: the row max, m = max_j z_j
+        s: a row's folded shift, s <= -c m (the wrapper rounds -c m down)
     """
     return df / torch.exp2(c * m + s)
 
@@ -254,7 +386,14 @@ def folded_swu(swuf, sw, c, m, s):
     """sum_j w_j u_j from its folded sum.
 
     SymPy: -sw*(c*m + s) + swuf
-    Claim: kernel.ce_folded_smooth, checked on kernels.md
+    Claim: kernel.ce_folded_smooth (derivations/emission/ce/folded_claims.py), checked on kernels.md
+
+    Args:
+        swuf: sum_j w_j u'_j of the folded exponents u'_j = c z_j + s
+        sw: sum_j w_j, the class weights' sum (C without weights)
+        c: the base-2 scale 1/ln 2, a Python float (float32's value of it)
+        m: the row max, m = max_j z_j
+        s: a row's folded shift, s <= -c m (the wrapper rounds -c m down)
     """
     return -sw * (c * m + s) + swuf
 
@@ -263,7 +402,12 @@ def folded_grad_shift(m, c, la):
     """Backward's folded shift s = log2 a - c m.
 
     SymPy: -c*m + la
-    Claim: kernel.ce_folded_grad, checked on kernels.md
+    Claim: kernel.ce_folded_grad (derivations/emission/ce/folded_claims.py), checked on kernels.md
+
+    Args:
+        m: the row max, m = max_j z_j
+        c: the base-2 scale 1/ln 2, a Python float (float32's value of it)
+        la: log2 a of a row coefficient a in [0, 1] (-inf where a = 0)
     """
     return -c * m + la
 
@@ -272,7 +416,13 @@ def folded_grad_shift_into(out, m, c, la):
     """Backward's folded shift s = log2 a - c m. Written into ``out`` (which may be ``m``).
 
     SymPy: -c*m + la, as folded_grad_shift() evaluates it
-    Claim: kernel.ce_folded_grad, checked on kernels.md
+    Claim: kernel.ce_folded_grad (derivations/emission/ce/folded_claims.py), checked on kernels.md
+
+    Args:
+        out: the preallocated result, of m's shape (it may be m itself)
+        m: the row max, m = max_j z_j
+        c: the base-2 scale 1/ln 2, a Python float (float32's value of it)
+        la: log2 a of a row coefficient a in [0, 1] (-inf where a = 0)
     """
     torch.add(la, m, alpha=-c, out=out)
     return out
@@ -282,7 +432,12 @@ def ce_grad_folded(z, c, s):
     """Gradient away from the target, 2^(c z + s).
 
     SymPy: Exp2(c*z + s)
-    Claim: kernel.ce_folded_grad, checked on kernels.md
+    Claim: kernel.ce_folded_grad (derivations/emission/ce/folded_claims.py), checked on kernels.md
+
+    Args:
+        z: a logit z_k of the row
+        c: the base-2 scale 1/ln 2, a Python float (float32's value of it)
+        s: a row's folded shift, s <= -c m (the wrapper rounds -c m down)
     """
     return torch.exp2(c * z + s)
 
@@ -291,7 +446,13 @@ def ce_grad_folded_into(out, z, c, s):
     """Gradient away from the target, 2^(c z + s). Written into ``out`` (which may be ``z``).
 
     SymPy: Exp2(c*z + s), as ce_grad_folded() evaluates it
-    Claim: kernel.ce_folded_grad, checked on kernels.md
+    Claim: kernel.ce_folded_grad (derivations/emission/ce/folded_claims.py), checked on kernels.md
+
+    Args:
+        out: the preallocated result, of z's shape (it may be z itself)
+        z: a logit z_k of the row
+        c: the base-2 scale 1/ln 2, a Python float (float32's value of it)
+        s: a row's folded shift, s <= -c m (the wrapper rounds -c m down)
     """
     torch.add(s, z, alpha=c, out=out)
     torch.exp2(out, out=out)
@@ -302,7 +463,14 @@ def ce_grad_folded_smooth(z, c, w, s, b):
     """Label-smoothed gradient, dense part, 2^(c z + s) - b w.
 
     SymPy: -b*w + Exp2(c*z + s)
-    Claim: kernel.ce_folded_grad, checked on kernels.md
+    Claim: kernel.ce_folded_grad (derivations/emission/ce/folded_claims.py), checked on kernels.md
+
+    Args:
+        z: a logit z_k of the row
+        c: the base-2 scale 1/ln 2, a Python float (float32's value of it)
+        w: the class weight w_k (1 without weights)
+        s: a row's folded shift, s <= -c m (the wrapper rounds -c m down)
+        b: a row coefficient of w_k
     """
     return -b * w + torch.exp2(c * z + s)
 
@@ -311,7 +479,15 @@ def ce_grad_folded_smooth_into(out, z, c, w, s, b):
     """Label-smoothed gradient, dense part, 2^(c z + s) - b w. Written into ``out`` (which may be ``z``).
 
     SymPy: -b*w + Exp2(c*z + s), as ce_grad_folded_smooth() evaluates it
-    Claim: kernel.ce_folded_grad, checked on kernels.md
+    Claim: kernel.ce_folded_grad (derivations/emission/ce/folded_claims.py), checked on kernels.md
+
+    Args:
+        out: the preallocated result, of z's shape (it may be z itself)
+        z: a logit z_k of the row
+        c: the base-2 scale 1/ln 2, a Python float (float32's value of it)
+        w: the class weight w_k (1 without weights)
+        s: a row's folded shift, s <= -c m (the wrapper rounds -c m down)
+        b: a row coefficient of w_k
     """
     torch.add(s, z, alpha=c, out=out)
     torch.exp2(out, out=out)
@@ -323,7 +499,12 @@ def ce_grad_at_target(g, wt, eps):
     """Added at the target class only.
 
     SymPy: -g*wt*(1 - eps)
-    Claim: kernel.ce_smoothed_grad, checked on kernels.md
+    Claim: kernel.ce_smoothed_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        g: the upstream gradient of the row (reduction scale included)
+        wt: the target's class weight w_t
+        eps: the label smoothing eps, in [0, 1]
     """
     return -g * wt * (1 - eps)
 
@@ -332,7 +513,12 @@ def smoothed_target(y, eps, num_classes):
     """(1 - eps) y + eps / C.
 
     SymPy: eps/num_classes + y*(1 - eps)
-    Claim: kernel.smoothed_target, checked on kernels.md
+    Claim: kernel.smoothed_target (derivations/emission/ce/loss_claims.py), checked on kernels.md
+
+    Args:
+        y: a probability target y_k
+        eps: the label smoothing eps, in [0, 1]
+        num_classes: C, the number of classes
     """
     return eps / num_classes + y * (1 - eps)
 
@@ -341,7 +527,14 @@ def ce_prob_term(z, y, w, m, d):
     """Probability-target term; summed per row.
 
     SymPy: w*y*(log(d) + (m - z))
-    Claim: kernel.ce_prob_loss, checked on kernels.md
+    Claim: kernel.ce_prob_loss (derivations/emission/ce/loss_claims.py), checked on kernels.md
+
+    Args:
+        z: a logit z_k of the row
+        y: a probability target y_k
+        w: the class weight w_k (1 without weights)
+        m: the row max, m = max_j z_j
+        d: d = sum_j exp(z_j - m), 1 <= d <= C
     """
     return w * y * (torch.log(d) + (m - z))
 
@@ -350,7 +543,12 @@ def ce_prob_coef(g, swy, d):
     """Row coefficient g sum(w y) / d.
 
     SymPy: g*swy/d
-    Claim: kernel.ce_prob_grad, checked on kernels.md
+    Claim: kernel.ce_prob_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        g: the upstream gradient of the row (reduction scale included)
+        swy: sum_j w_j y_j of the row
+        d: d = sum_j exp(z_j - m), 1 <= d <= C
     """
     return g * swy / d
 
@@ -359,7 +557,14 @@ def ce_prob_grad(e, y, w, a, g):
     """Probability-target gradient.
 
     SymPy: a*e - g*w*y
-    Claim: kernel.ce_prob_grad, checked on kernels.md
+    Claim: kernel.ce_prob_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        e: a shifted exponential e_k = exp(z_k - m) = 2^u_k, in (0, 1]
+        y: a probability target y_k
+        w: the class weight w_k (1 without weights)
+        a: a row coefficient of exp(z_k - m)
+        g: the upstream gradient of the row (reduction scale included)
     """
     return a * e - g * w * y
 
@@ -368,7 +573,15 @@ def ce_prob_grad_into(out, e, y, w, a, g):
     """Probability-target gradient. Written into ``out`` (which may be ``e``).
 
     SymPy: a*e - g*w*y, as ce_prob_grad() evaluates it
-    Claim: kernel.ce_prob_grad, checked on kernels.md
+    Claim: kernel.ce_prob_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        out: the preallocated result, of e's shape (it may be e itself)
+        e: a shifted exponential e_k = exp(z_k - m) = 2^u_k, in (0, 1]
+        y: a probability target y_k
+        w: the class weight w_k (1 without weights)
+        a: a row coefficient of exp(z_k - m)
+        g: the upstream gradient of the row (reduction scale included)
     """
     torch.mul(e, a, out=out)
     out.addcmul_(g, w * y, value=-1)
@@ -379,7 +592,15 @@ def ce_prob_target_grad(z, w, m, d, eps, g):
     """Gradient w.r.t. the target.
 
     SymPy: g*w*(1 - eps)*(log(d) + (m - z))
-    Claim: kernel.ce_prob_target_grad, checked on kernels.md
+    Claim: kernel.ce_prob_target_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        z: a logit z_k of the row
+        w: the class weight w_k (1 without weights)
+        m: the row max, m = max_j z_j
+        d: d = sum_j exp(z_j - m), 1 <= d <= C
+        eps: the label smoothing eps, in [0, 1]
+        g: the upstream gradient of the row (reduction scale included)
     """
     return g * w * (1 - eps) * (torch.log(d) + (m - z))
 
@@ -388,7 +609,14 @@ def ce_prob_weight_grad(z, y, m, d, g):
     """Gradient w.r.t. w_k; summed over rows.
 
     SymPy: g*y*(log(d) + (m - z))
-    Claim: kernel.ce_prob_weight_grad, checked on kernels.md
+    Claim: kernel.ce_prob_weight_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        z: a logit z_k of the row
+        y: a probability target y_k
+        m: the row max, m = max_j z_j
+        d: d = sum_j exp(z_j - m), 1 <= d <= C
+        g: the upstream gradient of the row (reduction scale included)
     """
     return g * y * (torch.log(d) + (m - z))
 
@@ -397,7 +625,11 @@ def nll_loss_term(xt, wt):
     """NLL of a log-probability: -w_t x_t.
 
     SymPy: -wt*xt
-    Claim: kernel.nll_loss, checked on kernels.md
+    Claim: kernel.nll_loss (derivations/emission/ce/loss_claims.py), checked on kernels.md
+
+    Args:
+        xt: the target's log-probability (nll_loss input)
+        wt: the target's class weight w_t
     """
     return -wt * xt
 
@@ -406,6 +638,10 @@ def nll_grad_at_target(g, wt):
     """NLL gradient, added at the target class only.
 
     SymPy: -g*wt
-    Claim: kernel.nll_grad, checked on kernels.md
+    Claim: kernel.nll_grad (derivations/emission/ce/gradient_claims.py), checked on kernels.md
+
+    Args:
+        g: the upstream gradient of the row (reduction scale included)
+        wt: the target's class weight w_t
     """
     return -g * wt

@@ -1,24 +1,20 @@
-"""explain's front ends: torch tensors or NumPy arrays in, a Report out; and the opt-in misuse warnings.
+"""explain's front ends: torch tensors or NumPy arrays in, a Report out.
 
 kernels.torch.explain and kernels.numpy.explain call ``from_torch`` / ``from_numpy``, which hand the
-arguments to kernels/_explain.py as shapes, dtype names and NumPy copies, then run the backend's own
-cross_entropy as a last check: anything it rejects that no rule named becomes a ``rejected`` error finding.
-With warnings on (``warn_on_misuse()`` in either backend), cross_entropy passes its arguments to ``warn``,
-which emits the report's ``warning`` findings as MisuseWarning (errors are left to the call itself, so it
-still raises torch's exception type).
+arguments to kernels/explain/_rules.py as shapes, dtype names and NumPy copies, then, given ``run`` (the
+backend's own cross_entropy, passed in by the backend: explain imports no backend), run it as a last
+check: anything it rejects that no rule named becomes a ``rejected`` error finding.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import warnings
+from collections.abc import Callable
 
 import numpy as np
 
-from kernels import MisuseWarning
-from kernels._explain import Arg, Report, analyse
-from kernels._explain_values import SQUASHES, Finding
+from kernels.explain._input_rules import SQUASHES
+from kernels.explain._report import Arg, Finding, Report
+from kernels.explain._rules import analyse
 
 #: autograd nodes that only move, select or copy values (names without "Backward<k>"): the walk looks through them
 MOVES = {
@@ -77,8 +73,11 @@ def _require(kind, fn: str, **args) -> None:
             )
 
 
-def from_torch(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0, *, final=True):
-    """The report for kernels.torch.cross_entropy(input, target, ...); ``final``: also run it as a last check."""
+def from_torch(
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0, *, run: Callable | None = None
+):
+    """The report for kernels.torch.cross_entropy(input, target, ...); ``run``: that cross_entropy, called on
+    detached copies under no_grad as a last check (None: no last check)."""
     import torch
 
     _require(torch.Tensor, "explain", input=input, target=target, weight=weight)
@@ -101,12 +100,10 @@ def from_torch(input, target, weight=None, ignore_index=-100, reduction="mean", 
             "and weight to the input's device (target.to(input.device))"
         )
         report.findings.insert(0, Finding("device-mismatch", "error", message, "RuntimeError"))
-    if final and not report.errors:
-        import kernels.torch as kt
-
+    if run is not None and not report.errors:
         detached = [None if t is None else t.detach() for t in (input, target, weight)]
         with torch.no_grad():
-            _run(report, kt, *detached, ignore_index, reduction, label_smoothing)
+            _run(report, run, *detached, ignore_index, reduction, label_smoothing)
     return report
 
 
@@ -120,57 +117,24 @@ def _numpy_arg(x, name: str) -> Arg:
     return Arg(a.shape, a.dtype.name, a)
 
 
-def from_numpy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0, *, final=True):
-    """The report for kernels.numpy.cross_entropy(input, target, ...); ``final``: also run it as a last check."""
+def from_numpy(
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0, *, run: Callable | None = None
+):
+    """The report for kernels.numpy.cross_entropy(input, target, ...); ``run``: that cross_entropy, called as a
+    last check (None: no last check)."""
     inp, tgt = _numpy_arg(input, "input"), _numpy_arg(target, "target")
     wt = None if weight is None else _numpy_arg(weight, "weight")
     report = analyse(inp, tgt, wt, ignore_index, reduction, label_smoothing)
-    if final and not report.errors:
-        import kernels.numpy as kn
-
+    if run is not None and not report.errors:
         arrays = (inp.values, tgt.values, None if wt is None else wt.values)
-        _run(report, kn, *arrays, ignore_index, reduction, label_smoothing)
+        _run(report, run, *arrays, ignore_index, reduction, label_smoothing)
     return report
 
 
-def _run(report: Report, backend, input, target, weight, ignore_index, reduction, label_smoothing) -> None:
-    """The last check: the backend's cross_entropy itself (warnings off), its error a ``rejected`` finding."""
-    with backend.warn_on_misuse(False):
-        try:
-            backend.cross_entropy(
-                input, target, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing
-            )
-        except TORCH_ERRORS as exc:  # the exception types torch raises for bad arguments (a bug raises on)
-            report.findings.append(Finding("rejected", "error", str(exc), type(exc).__name__))
-            report.mean_denominator, report.denominator_is = None, ""
-
-
-class Switch:
-    """Sets a backend's ``_WARN_ON_MISUSE`` now; used with ``with``, restores the previous setting on exit."""
-
-    def __init__(self, namespace: dict, enabled: bool):
-        self._namespace, self._previous = namespace, namespace["_WARN_ON_MISUSE"]
-        namespace["_WARN_ON_MISUSE"] = bool(enabled)
-
-    def __enter__(self) -> Switch:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._namespace["_WARN_ON_MISUSE"] = self._previous
-
-
-def _stacklevel() -> int:
-    """The stack level of the first frame outside kernels/ and torch.nn's modules: the user's call."""
-    inside = [os.path.dirname(__file__) + os.sep]
-    if "torch" in sys.modules:
-        inside.append(os.path.join(os.path.dirname(sys.modules["torch"].__file__), "nn", "modules") + os.sep)
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(tuple(inside)):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
-def warn(report: Report) -> None:
-    """Each ``warning`` finding as a MisuseWarning, attributed to the line that called cross_entropy."""
-    for finding in report.warnings:
-        warnings.warn(MisuseWarning(f"{finding.code}: {finding.message}", finding), stacklevel=_stacklevel())
+def _run(report: Report, run: Callable, input, target, weight, ignore_index, reduction, label_smoothing) -> None:
+    """The last check: the backend's cross_entropy itself (no misuse warnings), its error a ``rejected`` finding."""
+    try:
+        run(input, target, weight, ignore_index=ignore_index, reduction=reduction, label_smoothing=label_smoothing)
+    except TORCH_ERRORS as exc:  # the exception types torch raises for bad arguments (a bug raises on)
+        report.findings.append(Finding("rejected", "error", str(exc), type(exc).__name__))
+        report.mean_denominator, report.denominator_is = None, ""

@@ -1,113 +1,24 @@
-"""What cross_entropy will do with these arguments, and the silent mistakes: the report behind ``explain``.
+"""What cross_entropy will do with these arguments, and the silent mistakes: the rules behind ``explain``.
 
-Backend-neutral: the front ends (kernels.torch.explain, kernels.numpy.explain, in kernels/_explain_front.py)
-hand over each argument's shape, dtype name and a NumPy copy of its values, plus, for torch, the name of a
-squashing node found in the input's autograd history. Whatever torch rejects is found by the rules of
-kernels/_validate.py (the ones the kernels raise with): each raised error becomes an ``error`` finding that
-carries its message and the exception type torch raises. The silent mistakes are in kernels/_explain_values.py.
+Backend-neutral: the front ends (kernels/explain/_frontends.py) hand over each argument as an ``Arg`` (shape,
+dtype name, a NumPy copy of its values), plus, for torch, the name of a squashing node found in the input's
+autograd history. Whatever torch rejects is found by the checks of kernels/_validate.py (the ones the kernels
+raise with): each raised error becomes an ``error`` finding that carries its message and the exception type
+torch raises. The silent mistakes that need values are in _target_rules.py and _input_rules.py.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-import textwrap
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from kernels import _explain_values as _val
-from kernels import _validate as _v
-from kernels._explain_values import Finding
+from kernels import _validate as validate
+from kernels.explain import _input_rules, _target_rules
+from kernels.explain._report import Arg, Finding, Report, shape_text
 
-__all__ = ["Arg", "Finding", "Report", "analyse"]
-
-
-@dataclass(frozen=True)
-class Arg:
-    """One argument as explain sees it: shape, dtype name ('float32', 'int64', ...), values (or None)."""
-
-    shape: tuple
-    dtype: str
-    values: np.ndarray | None
-
-
-@dataclass
-class Report:
-    """How cross_entropy reads its arguments, and the findings. ``str(report)`` is a readable summary."""
-
-    input_shape: tuple
-    input_dtype: str
-    target_shape: tuple
-    target_dtype: str
-    reduction: object
-    ignore_index: object
-    label_smoothing: object
-    target_kind: str | None = None  # 'class indices' or 'class probabilities' (None: no class dimension)
-    why: str = ""  # the shape rule that decided target_kind
-    class_dim: int | None = None
-    num_classes: int | None = None  # C
-    positions: int | None = None  # M = N d1 ... dk, the positions a loss is computed at
-    counted: int | None = None  # positions that enter the loss (target != ignore_index)
-    ignored: int | None = None
-    mean_denominator: float | None = None  # what 'mean' divides the summed loss by (None when torch raises)
-    denominator_is: str = ""
-    findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def codes(self) -> list[str]:
-        return [f.code for f in self.findings]
-
-    @property
-    def errors(self) -> list[Finding]:
-        """Findings torch raises for: the call fails."""
-        return [f for f in self.findings if f.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        """Silent mistakes: the call runs, but probably not as meant."""
-        return [f for f in self.findings if f.severity == "warning"]
-
-    def __str__(self) -> str:
-        return self.format()
-
-    def format(self, width: int = 80) -> str:
-        """The summary, wrapped at ``width`` characters."""
-        call = (
-            f"cross_entropy(input {_shape(self.input_shape)} {self.input_dtype}, target "
-            f"{_shape(self.target_shape)} {self.target_dtype}, reduction={self.reduction!r}, "
-            f"ignore_index={self.ignore_index!r}, label_smoothing={self.label_smoothing!r})"
-        )
-        lines = [_wrapped(call, width, indent=4)]
-        rows = [("target", f"{self.target_kind}: {self.why}" if self.target_kind else self.why)]
-        if self.num_classes is not None:
-            rows.append(("classes", f"dim {self.class_dim}, C = {self.num_classes}"))
-        if self.positions is not None:
-            seen = f"{self.positions}" if self.counted is None else f"{self.positions}: {self.counted} counted"
-            if self.ignored is not None and self.target_kind == "class indices":
-                seen += f", {self.ignored} ignored (target == {self.ignore_index})"
-            rows.append(("positions", seen))
-        if self.mean_denominator is not None:
-            verb = "divides" if self.reduction == "mean" else f"(not used by reduction={self.reduction!r}) would divide"
-            rows.append(("mean", f"{verb} the summed loss by {_number(self.mean_denominator)}, {self.denominator_is}"))
-        elif self.errors:
-            rows.append(("result", f"torch raises {self.errors[0].raises}"))
-        lines += [_wrapped(f"{name:<10}{text}", width) for name, text in rows]
-        lines.append("findings" if self.findings else "findings  none")
-        lines += [_wrapped(f"  {f.severity:<8}{f.code}: {f.message}", width) for f in self.findings]
-        return "\n".join(lines)
-
-
-def _shape(shape: tuple) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
-def _number(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.6g}"
-
-
-def _wrapped(text: str, width: int, indent: int = 10) -> str:
-    return textwrap.fill(text, width=width, subsequent_indent=" " * indent, break_on_hyphens=False)
+__all__ = ["analyse"]
 
 
 def _rejected(code: str, check, *args, message: str | None = None, **kwargs) -> Finding | None:
@@ -126,8 +37,8 @@ def _add(report: Report, *found: Finding | None) -> None:
 def _options(report: Report, reduction, ignore_index, label_smoothing) -> tuple[int, float]:
     """The option checks, in cross_entropy's order; (ignore_index, eps) to read the rest with."""
     add = report.findings.append
-    _add(report, _rejected("invalid-reduction", _v.reduction, reduction))
-    _add(report, _rejected("ignore-index-type", _v.ignore_index, ignore_index, "cross_entropy"))
+    _add(report, _rejected("invalid-reduction", validate.reduction, reduction))
+    _add(report, _rejected("ignore-index-type", validate.ignore_index, ignore_index, "cross_entropy"))
     ignore = ignore_index if isinstance(ignore_index, numbers.Integral) and not isinstance(ignore_index, bool) else -100
     try:  # torch takes anything float() takes (a 0-d tensor too), except text
         label_smoothing = float(label_smoothing) if not isinstance(label_smoothing, (str, bytes)) else None
@@ -137,7 +48,7 @@ def _options(report: Report, reduction, ignore_index, label_smoothing) -> tuple[
         kind = type(report.label_smoothing).__name__
         add(Finding("label-smoothing-type", "error", f"label_smoothing must be a float, not {kind}", "TypeError"))
         return int(ignore), 0.0
-    found = _rejected("label-smoothing-range", _v.label_smoothing, label_smoothing)
+    found = _rejected("label-smoothing-range", validate.label_smoothing, label_smoothing)
     if found:
         add(found)
         return int(ignore), 1.0
@@ -150,7 +61,7 @@ def _options(report: Report, reduction, ignore_index, label_smoothing) -> tuple[
                 "pass a value in [0, 1]",
             )
         )
-    return int(ignore), _v.label_smoothing(label_smoothing)
+    return int(ignore), validate.label_smoothing(label_smoothing)
 
 
 def _target_kind(report: Report, inp: Arg, tgt: Arg) -> str:
@@ -158,20 +69,23 @@ def _target_kind(report: Report, inp: Arg, tgt: Arg) -> str:
     dims = len(inp.shape)
     if inp.shape == tgt.shape:
         report.target_kind = "class probabilities"
-        report.why = f"the target has the input's shape {_shape(inp.shape)} (torch's rule: same shape = probabilities)"
+        report.why = (
+            f"the target has the input's shape {shape_text(inp.shape)} (torch's rule: same shape = probabilities)"
+        )
         return "prob"
     report.target_kind = "class indices"
     if dims == 1:
         report.why = "a (C,) input takes one class index, a 0-d target"
     elif dims == 2:
         report.why = (
-            f"the target's shape {_shape(tgt.shape)} is not the input's {_shape(inp.shape)}; an (N, C) input takes "
-            "(N,) class indices"
+            f"the target's shape {shape_text(tgt.shape)} is not the input's {shape_text(inp.shape)}; "
+            "an (N, C) input takes (N,) class indices"
         )
     else:
         report.why = (
-            f"the target's shape {_shape(tgt.shape)} is not the input's {_shape(inp.shape)}; an (N, C, d1, ..., dk) "
-            f"input takes class indices of shape (N, d1, ..., dk) = {_shape((inp.shape[0], *inp.shape[2:]))}"
+            f"the target's shape {shape_text(tgt.shape)} is not the input's {shape_text(inp.shape)}; "
+            "an (N, C, d1, ..., dk) input takes class indices of shape (N, d1, ..., dk) = "
+            f"{shape_text((inp.shape[0], *inp.shape[2:]))}"
         )
     return "index"
 
@@ -186,7 +100,7 @@ def _index_target(report: Report, inp: Arg, tgt: Arg, eps: float) -> np.ndarray 
             "at dim 1; squeeze it (target.squeeze(1))"
         )
         message = spatial if dims > 2 else None
-        _add(report, _rejected("target-column", _v.index_target, inp.shape, shape, "int64", message=message))
+        _add(report, _rejected("target-column", validate.index_target, inp.shape, shape, "int64", message=message))
         values = None if values is None else values.reshape(expected)
     elif dims == 1 and shape == (1,):
         torch_raises = eps > 0  # forward raises with label smoothing; backward always
@@ -199,19 +113,19 @@ def _index_target(report: Report, inp: Arg, tgt: Arg, eps: float) -> np.ndarray 
         _add(report, Finding("one-element-target", severity, message, raises))
         values = None if values is None else values.reshape(())
     else:
-        found = _rejected("target-shape", _v.index_target, inp.shape, shape, "int64")
+        found = _rejected("target-shape", validate.index_target, inp.shape, shape, "int64")
         if found:
             _add(report, found)
             return None
-    if tgt.dtype in _v.INDEX_DTYPES:
-        _add(report, _rejected("uint8-target", _v.index_target, inp.shape, expected, tgt.dtype))
+    if tgt.dtype in validate.INDEX_DTYPES:
+        _add(report, _rejected("uint8-target", validate.index_target, inp.shape, expected, tgt.dtype))
         return values
-    if tgt.dtype in _v.FLOATING and values is not None and _whole(values):
-        found = _rejected("float-class-indices", _v.index_target, inp.shape, expected, tgt.dtype)
+    if tgt.dtype in validate.FLOATING and values is not None and _whole(values):
+        found = _rejected("float-class-indices", validate.index_target, inp.shape, expected, tgt.dtype)
         whole = "; its values are whole numbers, so they are class indices: pass target.long()"
         _add(report, Finding(found.code, "error", found.message + whole, found.raises))
         return values
-    _add(report, _rejected("index-target-dtype", _v.index_target, inp.shape, expected, tgt.dtype))
+    _add(report, _rejected("index-target-dtype", validate.index_target, inp.shape, expected, tgt.dtype))
     return values if tgt.dtype in ("int32", "int16", "int8", "bool") else None
 
 
@@ -224,9 +138,9 @@ def _weight(report: Report, inp: Arg, wt: Arg | None, kind: str, weight_requires
     if wt is None:
         return
     prefix = "cross_entropy: " if kind == "prob" else ""
-    found = _rejected("weight-shape", _v.weight, wt.shape, report.num_classes, prefix=prefix)
+    found = _rejected("weight-shape", validate.weight, wt.shape, report.num_classes, prefix=prefix)
     if found is None and kind == "index":
-        found = _rejected("weight-dtype", _v.weight_dtype, wt.dtype, inp.dtype)
+        found = _rejected("weight-dtype", validate.weight_dtype, wt.dtype, inp.dtype)
         if found is None and weight_requires_grad:
             found = Finding(
                 "weight-requires-grad",
@@ -257,9 +171,9 @@ def analyse(
     """
     report = Report(inp.shape, inp.dtype, tgt.shape, tgt.dtype, reduction, ignore_index, label_smoothing)
     ignore, eps = _options(report, reduction, ignore_index, label_smoothing)
-    _add(report, _rejected("input-dtype", _v.floating_input, inp.dtype, "log_softmax"))
+    _add(report, _rejected("input-dtype", validate.floating_input, inp.dtype, "log_softmax"))
     if not inp.shape:
-        kind = _rejected("no-class-dimension", _v.ce_target_kind, (), tgt.shape, tgt.dtype, ignore)
+        kind = _rejected("no-class-dimension", validate.ce_target_kind, (), tgt.shape, tgt.dtype, ignore)
         message = "cross_entropy needs a class dimension, got a 0-d input: pass logits of shape (C,) or (N, C)"
         _add(report, Finding("no-class-dimension", "error", message, kind.raises if kind else "IndexError"))
         report.why = "none: a 0-d input has no class dimension"
@@ -271,25 +185,28 @@ def analyse(
     usable = wt is not None and wt.values is not None and wt.shape == (num_classes,) and wt.values.dtype.kind in "biuf"
     weights = wt.values if usable else None
     if kind == "prob":
-        _add(report, _rejected("one-hot-index-target", _v.ce_target_kind, inp.shape, tgt.shape, tgt.dtype, -1))
+        _add(report, _rejected("one-hot-index-target", validate.ce_target_kind, inp.shape, tgt.shape, tgt.dtype, -1))
         if ignore >= 0:
             found = _rejected(
-                "ignore-index-with-probabilities", _v.ce_target_kind, inp.shape, tgt.shape, "float32", ignore
+                "ignore-index-with-probabilities", validate.ce_target_kind, inp.shape, tgt.shape, "float32", ignore
             )
             _add(report, found)
         _weight(report, inp, wt, kind, weight_requires_grad)
-        target = tgt.values if tgt.dtype in _v.FLOATING else None
-        _val.probability_target(report, target, wt is not None)
+        target = tgt.values if tgt.dtype in validate.FLOATING else None
+        _target_rules.probability_target(report, target, wt is not None)
     else:
         target = _index_target(report, inp, tgt, eps)
         _weight(report, inp, wt, kind, weight_requires_grad)
         if tgt.dtype == "uint8" and not report.errors:
-            _add(report, _rejected("uint8-target", _v.uint8_with_smoothing, tgt.dtype, wt is not None, eps, reduction))
+            _add(
+                report,
+                _rejected("uint8-target", validate.uint8_with_smoothing, tgt.dtype, wt is not None, eps, reduction),
+            )
         if target is not None:
-            _val.index_target(report, target, num_classes, ignore, weights, tgt.dtype)
+            _target_rules.index_target(report, target, num_classes, ignore, weights, tgt.dtype)
             target = None if "target-out-of-range" in report.codes else target
-    if inp.dtype in _v.FLOATING and inp.values is not None:
-        _val.input_values(report, inp.values, kind, target, weights, ignore, eps, squash, has_history)
+    if inp.dtype in validate.FLOATING and inp.values is not None:
+        _input_rules.input_values(report, inp.values, kind, target, weights, ignore, eps, squash, has_history)
     if report.positions == 0 and reduction == "mean":
         message = "there are no positions (an empty batch): 'mean' of nothing is nan; skip empty batches or use "
         _add(report, Finding("empty-input", "warning", message + "reduction='sum'"))

@@ -20,9 +20,9 @@ from kernels._blocks import BLOCK_BYTES, blocks
 from kernels._generated import numpy_ce as _ce
 
 
-def target_weight(safe, valid, weight, acc):
+def target_weight(safe_target, valid, weight, acc):
     """w_t at each position, (N, 1, S), 0 where ignored (the mean's denominator is their sum)."""
-    wt = weight.astype(acc)[safe] if weight is not None else np.ones(safe.shape, dtype=acc)
+    wt = weight.astype(acc)[safe_target] if weight is not None else np.ones(safe_target.shape, dtype=acc)
     return np.where(valid, wt, acc.type(0))
 
 
@@ -56,15 +56,15 @@ def _row_sum(e):
     return e.sum(axis=1, keepdims=True)
 
 
-class _Gradient:
+class GradientCoefficients:
     """Per-position coefficients of the index-target gradient (all (N, 1, S)) for upstream scales g."""
 
-    def __init__(self, g, safe, wt, weight, eps, num_classes, acc):
-        self.g, self.safe, self.wt, self.eps, self.num_classes = g, safe, wt, eps, num_classes
+    def __init__(self, g, safe_target, wt, weight, eps, num_classes, acc):
+        self.g, self.safe_target, self.wt, self.eps, self.num_classes = g, safe_target, wt, eps, num_classes
         self.sw = weight.astype(acc).sum() if weight is not None else acc.type(num_classes)  # sum_j w_j
         self.w_row = _weight_row(weight, acc)
         self.b = _ce.ce_grad_smooth_coef(g, eps, num_classes) if eps > 0 else None  # g eps / C
-        self.at = _ce.ce_grad_at_target(g, wt, eps)  # -g (1 - eps) w_t
+        self.at_target = _ce.ce_grad_at_target(g, wt, eps)  # -g (1 - eps) w_t
 
     def write(self, out, e, d, ix):
         """out = a e - b w (+ at the target) for a block whose e = exp(z - m) and row sums d are given."""
@@ -73,13 +73,13 @@ class _Gradient:
             _ce.ce_grad_dense_smooth_into(out, e, self.w_row, a, self.b[ix])
         else:
             _ce.ce_grad_dense_into(out, e, a)
-        rows_, _, width = out.shape  # -g (1 - eps) w_t added at k = t only: one element per position
-        i, j = np.arange(rows_)[:, None], np.arange(width)[None, :]
-        out[i, self.safe[ix][:, 0], j] += self.at[ix][:, 0]
+        height, _, width = out.shape  # -g (1 - eps) w_t added at k = t only: one element per position
+        i, j = np.arange(height)[:, None], np.arange(width)[None, :]
+        out[i, self.safe_target[ix][:, 0], j] += self.at_target[ix][:, 0]
 
 
-def _row_pass(logits, weight, eps, acc, grad=None, rows: _Gradient | None = None):
-    """m, d and (label smoothing) swu at each position, (N, 1, S); with ``grad`` and ``rows``, the
+def _row_pass(logits, weight, eps, acc, grad=None, coef: GradientCoefficients | None = None):
+    """m, d and (label smoothing) swu at each position, (N, 1, S); with ``grad`` and ``coef``, the
     gradient is written into ``grad`` block by block in the same pass."""
     n, num_classes, s = logits.shape
     w = weight.astype(acc) if weight is not None else None
@@ -107,17 +107,17 @@ def _row_pass(logits, weight, eps, acc, grad=None, rows: _Gradient | None = None
             swu[ix] = _class_dot(u, w)  # sum_j w_j u_j
         e = _ce.base2_exp_into(buf, u)  # e = 2^u = exp(z - m), in (0, 1]
         d[ix] = db = _row_sum(e)  # d = sum_j e_j
-        if rows is not None:
-            rows.write(buf, e, db, ix)
+        if coef is not None:
+            coef.write(buf, e, db, ix)
             if not direct:
                 grad[ix] = buf
     return m, d, swu
 
 
-def _losses(logits, safe, valid, weight, eps, acc, m, d, swu):
+def _losses(logits, safe_target, valid, weight, eps, acc, m, d, swu):
     """(nll, smooth) at each position from the row statistics, 0 where ignored (even for a nan row)."""
-    wt = target_weight(safe, valid, weight, acc)
-    zt = np.take_along_axis(logits, safe, axis=1).astype(acc)  # the target logit, gathered
+    wt = target_weight(safe_target, valid, weight, acc)
+    zt = np.take_along_axis(logits, safe_target, axis=1).astype(acc)  # the target logit, gathered
     zero = acc.type(0)
     nll = np.where(valid, _ce.ce_index_loss(zt, wt, m, d), zero)  # w_t ((m - z_t) + log d)
     if eps == 0:
@@ -126,38 +126,38 @@ def _losses(logits, safe, valid, weight, eps, acc, m, d, swu):
     return nll, np.where(valid, _ce.ce_smooth_row(sw, d, swu), zero)  # sum_j w_j (lse - z_j)
 
 
-def index_loss(logits, safe, valid, weight, eps, acc):
+def index_loss(logits, safe_target, valid, weight, eps, acc):
     """(nll, smooth) at each position, (N, 1, S) in ``acc``, 0 where ignored (smooth is 0 without smoothing)."""
     m, d, swu = _row_pass(logits, weight, eps, acc)
-    return _losses(logits, safe, valid, weight, eps, acc, m, d, swu)
+    return _losses(logits, safe_target, valid, weight, eps, acc, m, d, swu)
 
 
-def index_loss_and_grad(logits, safe, valid, weight, eps, g, acc):
+def index_loss_and_grad(logits, safe_target, valid, weight, eps, g, acc):
     """((nll, smooth), d loss / d logits) in one pass, for upstream scales g (N, 1, S) that are 0 where ignored."""
     num_classes = logits.shape[1]
-    wt = target_weight(safe, valid, weight, acc)
+    wt = target_weight(safe_target, valid, weight, acc)
     grad = np.empty(logits.shape, dtype=logits.dtype)
-    rows = _Gradient(g, safe, wt, weight, eps, num_classes, acc)
-    m, d, swu = _row_pass(logits, weight, eps, acc, grad, rows)
-    return _losses(logits, safe, valid, weight, eps, acc, m, d, swu), grad
+    coef = GradientCoefficients(g, safe_target, wt, weight, eps, num_classes, acc)
+    m, d, swu = _row_pass(logits, weight, eps, acc, grad, coef)
+    return _losses(logits, safe_target, valid, weight, eps, acc, m, d, swu), grad
 
 
-def index_grad(logits, safe, valid, weight, eps, g, acc):
+def index_grad(logits, safe_target, valid, weight, eps, g, acc):
     """d loss / d logits for upstream scales g (N, 1, S) that are 0 where ignored."""
-    return index_loss_and_grad(logits, safe, valid, weight, eps, g, acc)[1]
+    return index_loss_and_grad(logits, safe_target, valid, weight, eps, g, acc)[1]
 
 
 def prob_loss(logits, target, weight, eps, acc):
     """Loss at each position, (N, 1, S): sum_j w_j y_j (lse - z_j) for (smoothed) probability targets."""
     n, num_classes, s = logits.shape
-    rows = np.zeros((n, 1, s), dtype=acc)
+    losses = np.zeros((n, 1, s), dtype=acc)
     w_row = _weight_row(weight, acc)
     for ix in blocks(n, num_classes, s, acc.itemsize) if num_classes else ():  # C = 0: an empty sum, 0
         z = logits[ix].astype(acc, copy=False)
         y = _smoothed(target[ix].astype(acc, copy=False), eps, num_classes)
         m, d = _stats(z)
-        rows[ix] = _ce.ce_prob_term(z, y, w_row, m, d).sum(axis=1, keepdims=True)  # sum w y ((m - z) + log d)
-    return rows
+        losses[ix] = _ce.ce_prob_term(z, y, w_row, m, d).sum(axis=1, keepdims=True)  # sum w y ((m - z) + log d)
+    return losses
 
 
 def prob_grad(logits, target, weight, eps, g, acc):
@@ -176,14 +176,14 @@ def prob_grad(logits, target, weight, eps, g, acc):
     return grad
 
 
-def nll_loss(logp, safe, valid, weight, acc):
-    wt = target_weight(safe, valid, weight, acc)
-    xt = np.take_along_axis(logp, safe, axis=1).astype(acc)  # x_t, gathered
+def nll_loss(logp, safe_target, valid, weight, acc):
+    wt = target_weight(safe_target, valid, weight, acc)
+    xt = np.take_along_axis(logp, safe_target, axis=1).astype(acc)  # x_t, gathered
     return np.where(valid, _ce.nll_loss_term(xt, wt), acc.type(0))
 
 
-def nll_grad(logp, safe, valid, weight, g, acc):
-    wt = target_weight(safe, valid, weight, acc)
+def nll_grad(logp, safe_target, valid, weight, g, acc):
+    wt = target_weight(safe_target, valid, weight, acc)
     grad = np.zeros(logp.shape, dtype=logp.dtype)
-    np.put_along_axis(grad, safe, _ce.nll_grad_at_target(g, wt), 1)  # -g w_t at k = t only
+    np.put_along_axis(grad, safe_target, _ce.nll_grad_at_target(g, wt), 1)  # -g w_t at k = t only
     return grad

@@ -10,42 +10,10 @@ import warnings
 
 import numpy as np
 
-from kernels import _validate as _v
+from kernels import _validate as validate
 from kernels._generated import numpy_binary as _bce
 from kernels._generated import numpy_kl as _kl
-
-KL_MEAN_WARNING = (
-    "reduction: 'mean' divides the total loss by both the batch size and the support size."
-    "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
-    "'mean' will be changed to behave the same as 'batchmean' in the next major release."
-)
-
-
-def as_array(x, what: str) -> np.ndarray:
-    x = np.asarray(x)
-    if x.dtype.kind not in "biufc":
-        raise TypeError(f"{what} must be a numeric array, got dtype {x.dtype}")
-    return x
-
-
-def working_dtype(dtype) -> np.dtype:
-    """float32 for float16 (sums accumulate in at least float32), else the dtype itself."""
-    dtype = np.dtype(dtype)
-    return np.dtype(np.float32) if dtype == np.float16 else dtype
-
-
-def reduce(values: np.ndarray, reduction: str, den, dtype) -> np.ndarray:
-    if reduction == "none":
-        return values.astype(dtype)
-    total = values.sum(dtype=values.dtype)
-    return np.asarray(total / den if reduction in ("mean", "batchmean") else total).astype(dtype)
-
-
-def _upstream(grad_output, reduction: str, den, shape, acc) -> np.ndarray:
-    """dL/dl of each element: grad_output (ones by default) times the reduction's factor."""
-    g = np.ones(shape if reduction == "none" else (), dtype=acc) if grad_output is None else np.asarray(grad_output)
-    g = g.astype(acc)
-    return g / den if reduction in ("mean", "batchmean") else g
+from kernels.numpy._arrays import as_array, reduce, upstream, working_dtype
 
 
 def _sum_to(grad: np.ndarray, shape: tuple) -> np.ndarray:
@@ -59,19 +27,19 @@ def _sum_to(grad: np.ndarray, shape: tuple) -> np.ndarray:
 
 def _bce_setup(input, target, weight, reduction, pos_weight):
     input, target = as_array(input, "input"), as_array(target, "target")
-    reduction = _v.reduction(reduction)
-    _v.same_size(input.shape, target.shape)
+    reduction = validate.reduction(reduction)
+    validate.same_size(input.shape, target.shape)
     if target.dtype.kind != "f":
-        name = _v.TORCH_NAMES.get(target.dtype.name, target.dtype.name)
+        name = validate.TORCH_NAMES.get(target.dtype.name, target.dtype.name)
         raise RuntimeError(
             f"result type Float can't be cast to the desired output type {name}: binary targets must be floating point"
         )
-    _v.floating_input(input.dtype.name, "binary_cross_entropy_with_logits")
+    validate.floating_input(input.dtype.name, "binary_cross_entropy_with_logits")
     extras = []
     for name, extra in (("weight", weight), ("pos_weight", pos_weight)):
         if extra is not None:
             extra = as_array(extra, name)
-            if _v.broadcast(input.shape, extra.shape, name) != input.shape:
+            if validate.broadcast(input.shape, extra.shape, name) != input.shape:
                 raise RuntimeError(f"{name} of shape {extra.shape} does not broadcast to the input's shape")
         extras.append(extra)
     dtype = np.result_type(input, target)
@@ -95,19 +63,19 @@ def binary_cross_entropy_with_logits_grad(
     """Vector-Jacobian product of binary_cross_entropy_with_logits with respect to ``input``."""
     z, y, w, pw, reduction, _, acc = _bce_setup(input, target, weight, reduction, pos_weight)
     with np.errstate(all="ignore"):
-        g = _upstream(grad_output, reduction, z.size, z.shape, acc)
+        g = upstream(grad_output, reduction, z.size, z.shape, acc)
         grad = _bce.bce_grad(z, y, w, g) if pw is None else _bce.bce_grad_pos_weight(z, y, w, pw, g)
         return np.broadcast_to(grad, z.shape).astype(np.asarray(input).dtype)
 
 
 def _kl_setup(input, target, reduction):
     input, target = as_array(input, "input"), as_array(target, "target")
-    reduction = _v.reduction(reduction, ("none", "batchmean", "sum", "mean"))
+    reduction = validate.reduction(reduction, ("none", "batchmean", "sum", "mean"))
     if input.dtype.kind != "f" or target.dtype.kind != "f":
         raise RuntimeError("kl_div: Integral inputs not supported; pass floating-point input and target")
-    shape = _v.broadcast(input.shape, target.shape, "target")
+    shape = validate.broadcast(input.shape, target.shape, "target")
     if reduction == "mean":
-        warnings.warn(KL_MEAN_WARNING, UserWarning, stacklevel=3)
+        warnings.warn(validate.KL_MEAN_WARNING, UserWarning, stacklevel=3)
     den = int(np.prod(shape)) if reduction == "mean" else (input.shape[0] if input.ndim else 1)
     acc = working_dtype(np.result_type(input, target))
     return input, input.astype(acc), target.astype(acc), reduction, den, shape, acc
@@ -125,7 +93,7 @@ def kl_div_grad(input, target, reduction="mean", log_target=False, grad_output=N
     """Vector-Jacobian product of kl_div with respect to ``input``."""
     original, _, t, reduction, den, shape, acc = _kl_setup(input, target, reduction)
     with np.errstate(all="ignore"):
-        g = _upstream(grad_output, reduction, den, shape, acc)
+        g = upstream(grad_output, reduction, den, shape, acc)
         grad = _kl.kl_div_log_target_grad(t, g) if log_target else _kl.kl_div_grad(t, g)  # -g p
         return _sum_to(np.broadcast_to(grad, shape), original.shape).astype(original.dtype)
 

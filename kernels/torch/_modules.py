@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from kernels import _validate as _v
-from kernels import torch as _kt
+from kernels import _validate as validate
+from kernels.torch import _functional as _kt
 
 
 class CrossEntropyLoss(torch.nn.Module):
@@ -15,7 +15,7 @@ class CrossEntropyLoss(torch.nn.Module):
         self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0
     ):
         super().__init__()
-        _v.legacy("CrossEntropyLoss", size_average, reduce)
+        validate.legacy("CrossEntropyLoss", size_average, reduce)
         self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
         self.reduction = reduction
@@ -40,7 +40,7 @@ class NLLLoss(torch.nn.Module):
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
         super().__init__()
-        _v.legacy("NLLLoss", size_average, reduce)
+        validate.legacy("NLLLoss", size_average, reduce)
         self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
         self.reduction = reduction
@@ -57,7 +57,7 @@ class BCEWithLogitsLoss(torch.nn.Module):
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
         super().__init__()
-        _v.legacy("BCEWithLogitsLoss", size_average, reduce)
+        validate.legacy("BCEWithLogitsLoss", size_average, reduce)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
         self.reduction = reduction
@@ -76,7 +76,7 @@ class KLDivLoss(torch.nn.Module):
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
         super().__init__()
-        _v.legacy("KLDivLoss", size_average, reduce)
+        validate.legacy("KLDivLoss", size_average, reduce)
         self.reduction = reduction
         self.log_target = log_target
 

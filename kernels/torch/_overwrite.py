@@ -1,16 +1,17 @@
 """The opt-in cross-entropy that writes its gradient over the logits (torch backend): the public function.
 
-The kernel is kernels/_torch_index.py (CrossEntropyOverwrite); this file validates, refuses what it can
-see would be corrupted, and documents the contract loudly. Imported at the end of kernels/torch.py.
+The kernel is kernels/torch/_ce_indices.py (CrossEntropyOverwrite); this file validates, refuses what it can
+see would be corrupted, and documents the contract loudly.
 """
 
 from __future__ import annotations
 
 import torch
 
-from kernels import _validate as _v
-from kernels._torch_index import CrossEntropyOverwrite
-from kernels.torch import _classes, _index_rows, _name, _shape_output, cross_entropy
+from kernels import _validate as validate
+from kernels.torch._ce_indices import CrossEntropyOverwrite
+from kernels.torch._functional import cross_entropy
+from kernels.torch._targets import classes, dtype_name, index_rows, shape_output
 
 
 def _saved_by_producer(input: torch.Tensor) -> str | None:
@@ -71,17 +72,14 @@ def cross_entropy_overwrite_logits(
     """
     if not (torch.is_grad_enabled() and isinstance(input, torch.Tensor) and input.requires_grad):
         return cross_entropy(input, target, weight, None, ignore_index, None, reduction, label_smoothing)
-    reduction = _v.reduction(reduction)
-    ignore_index = _v.ignore_index(ignore_index, "cross_entropy")
-    eps = _v.label_smoothing(label_smoothing)
-    _v.floating_input(_name(input.dtype), "log_softmax")
-    kind = _v.ce_target_kind(tuple(input.shape), tuple(target.shape), _name(target.dtype), ignore_index)
-    if kind == "prob":
+    dtypes = dtype_name(input.dtype), dtype_name(target.dtype)
+    call = validate.cross_entropy_call(input.shape, target.shape, *dtypes, ignore_index, reduction, label_smoothing)
+    if call.kind == "prob":
         raise RuntimeError(
             "cross_entropy_overwrite_logits takes class-index targets only; for probability targets use "
             "kernels.torch.cross_entropy"
         )
     _refuse_what_would_break(input)
-    safe, valid = _index_rows(input, target, weight, ignore_index, eps, reduction)
-    out = CrossEntropyOverwrite.apply(_classes(input), safe, valid, weight, eps, reduction)
-    return _shape_output(out, input, reduction)
+    safe_target, valid = index_rows(input, target, weight, call.ignore_index, call.eps, call.reduction)
+    out = CrossEntropyOverwrite.apply(classes(input), safe_target, valid, weight, call.eps, call.reduction)
+    return shape_output(out, input, call.reduction)

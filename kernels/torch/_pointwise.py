@@ -1,7 +1,8 @@
 """Autograd functions for the elementwise losses: BCE with logits and kl_div (torch backend).
 
 The math is the emitted kernels/_generated/torch_binary.py and torch_kl.py; this file broadcasts,
-reduces and routes gradients. Each function saves only references to its inputs.
+reduces ('mean' and 'batchmean' divide by a count) and routes gradients. Each function saves only
+references to its inputs.
 """
 
 from __future__ import annotations
@@ -10,20 +11,7 @@ import torch
 
 from kernels._generated import torch_binary as _bce
 from kernels._generated import torch_kl as _kl
-from kernels._torch_ce import acc_dtype, once
-
-
-def _scale(grad_out: torch.Tensor, reduction: str, count: int, acc) -> torch.Tensor:
-    """dL/dl for each element: g itself (none), g (sum), g / count (mean), g / batch (batchmean)."""
-    g = grad_out.to(acc)
-    return g / count if reduction in ("mean", "batchmean") else g
-
-
-def _reduce(values: torch.Tensor, reduction: str, count: int, dtype) -> torch.Tensor:
-    if reduction == "none":
-        return values.to(dtype)
-    total = values.sum()
-    return (total / count if reduction in ("mean", "batchmean") else total).to(dtype)
+from kernels.torch._autograd import no_double_backward, reduce, upstream, working_dtype
 
 
 def _sum_to(grad: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
@@ -38,7 +26,7 @@ class BinaryCrossEntropyWithLogits(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, logits, target, weight, pos_weight, reduction, dtype):
-        acc = acc_dtype(dtype)
+        acc = working_dtype(dtype)
         z, y = logits.to(acc), target.to(acc)
         w = weight.to(acc) if weight is not None else 1.0
         if pos_weight is None:
@@ -47,15 +35,15 @@ class BinaryCrossEntropyWithLogits(torch.autograd.Function):
             loss = _bce.bce_loss_pos_weight(z, y, w, pos_weight.to(acc))
         ctx.save_for_backward(logits, target, weight, pos_weight)
         ctx.reduction, ctx.count = reduction, logits.numel()
-        return _reduce(loss, reduction, ctx.count, dtype)
+        return reduce(loss, reduction, ctx.count, dtype)
 
     @staticmethod
     def backward(ctx, grad_out):
         logits, target, weight, pos_weight = ctx.saved_tensors
-        acc = acc_dtype(grad_out.dtype)
+        acc = working_dtype(grad_out.dtype)
         need_input, need_target = ctx.needs_input_grad[:2]
         with torch.no_grad():
-            g = _scale(grad_out, ctx.reduction, ctx.count, acc)
+            g = upstream(grad_out, ctx.reduction, ctx.count, acc)
             z, y = logits.to(acc), target.to(acc)
             w = weight.to(acc) if weight is not None else 1.0
             gi = gt = None
@@ -67,7 +55,7 @@ class BinaryCrossEntropyWithLogits(torch.autograd.Function):
                 gi = _bce.bce_grad_pos_weight(z, y, w, pw, g) if need_input else None
                 gt = _bce.bce_target_grad_pos_weight(z, w, pw, g) if need_target else None
             gi, gt = _sum_to(gi, logits), _sum_to(gt, target)
-        gi, gt = once("binary_cross_entropy_with_logits", (gi, gt), (logits, target))
+        gi, gt = no_double_backward("binary_cross_entropy_with_logits", (gi, gt), (logits, target))
         return gi, gt, None, None, None, None
 
 
@@ -76,20 +64,20 @@ class KLDiv(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, logq, target, log_target, reduction, count, dtype):
-        acc = acc_dtype(dtype)
+        acc = working_dtype(dtype)
         x, t = logq.to(acc), target.to(acc)
         terms = _kl.kl_div_log_target_term(x, t) if log_target else _kl.kl_div_term(x, t)
         ctx.save_for_backward(logq, target)
         ctx.log_target, ctx.reduction, ctx.count = log_target, reduction, count
-        return _reduce(terms, reduction, count, dtype)
+        return reduce(terms, reduction, count, dtype)
 
     @staticmethod
     def backward(ctx, grad_out):
         logq, target = ctx.saved_tensors
-        acc = acc_dtype(grad_out.dtype)
+        acc = working_dtype(grad_out.dtype)
         need_input, need_target = ctx.needs_input_grad[:2]
         with torch.no_grad():
-            g = _scale(grad_out, ctx.reduction, ctx.count, acc)
+            g = upstream(grad_out, ctx.reduction, ctx.count, acc)
             x, t = logq.to(acc), target.to(acc)
             shape = torch.broadcast_shapes(x.shape, t.shape)
             gi = gt = None
@@ -103,5 +91,5 @@ class KLDiv(torch.autograd.Function):
                     gt = torch.where(t == 0, torch.full((), float("nan"), dtype=acc, device=t.device), gt)
             gi = _sum_to(gi.expand(shape), logq) if gi is not None else None
             gt = _sum_to(gt.expand(shape), target) if gt is not None else None
-        gi, gt = once("kl_div", (gi, gt), (logq, target))
+        gi, gt = no_double_backward("kl_div", (gi, gt), (logq, target))
         return gi, gt, None, None, None, None

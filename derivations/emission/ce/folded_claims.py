@@ -7,7 +7,7 @@
 with c = 1 / ln 2 and s any real number: the kernels take s <= -c m, -c m rounded down to a float32, so
 that c z + s <= 0 is one fused multiply-add (torch.add(s, z, alpha=c)) instead of a subtraction and a
 product. The first two identities hold for every c and s, so a wrapper that computes c m + s exactly (in
-float64) undoes the rounding of s exactly; the gradient's s is rounded too, and kernels/_fold.py bounds
+float64) undoes the rounding of s exactly; the gradient's s is rounded too, and kernels/torch/_fold.py bounds
 what that costs.
 """
 
@@ -15,21 +15,33 @@ from __future__ import annotations
 
 import sympy as sp
 
-from derivations.core import chain
-from derivations.kernel_ce import _rule, _sample, bind, forms, row_sum
-from derivations.kernel_forms import DF, SWU, SWUF, Exp2, M, S, W
-from derivations.symbols import j, scalar, total, z
+from derivations.emission.ce.common import ASSUMPTIONS, bind, claims_of, row_sum, sample, sample_positive
+from derivations.emission.ce.forms import forms
+from derivations.emission.ce.gradient_claims import derivation, exponent_rule, gradient_steps, log2_of_coefficient
+from derivations.emission.kernel import DF, LA, SWU, SWUF, B, Exp2, M, S, W
+from derivations.engine import rules
+from derivations.engine.core import Derivation, Step, chain
+from derivations.engine.samplers import scalar
+from derivations.engine.symbols import j, k, t, total, z
 
+CLAIMS = claims_of(__name__)
+claims = CLAIMS.list
 _CANCEL = "2^(c z_j + s) / 2^(c m + s) = 2^(c (z_j - m)): s cancels; 2^(x / ln 2) = exp(x) (kernel.exp2)"
 
 
-def sample(n, rng) -> dict:
+def sample_shift(n, rng) -> dict:
     """The kernel sampler's values and a shift s near -c m (any real s makes the identities hold)."""
-    values = _sample(n, rng)
+    values = sample(n, rng)
     return {**values, **scalar(S, rng, -float(values[M]) / 0.6931 - 1, -float(values[M]) / 0.6931 + 1)}
 
 
-def _folded_sum(n):
+@CLAIMS.claim(
+    "kernel.ce_folded_sum",
+    "Folded exponent: the row sum d from sum_j 2^(c z_j + s), for any s",
+    sample=sample_shift,
+    assumptions=(*ASSUMPTIONS, "c = 1 / ln 2; s any real number (the kernels round -c m down to a float32)"),
+)
+def folded_sum(n) -> Derivation:
     f = forms()
     folded = f["folded_sum"].xreplace({DF: row_sum(Exp2(f["folded_shift"]), n)})  # d' as the wrapper sums it
     return chain(
@@ -39,7 +51,13 @@ def _folded_sum(n):
     )
 
 
-def _folded_smooth(n):
+@CLAIMS.claim(
+    "kernel.ce_folded_smooth",
+    "Folded exponent: sum_j w_j u_j from sum_j w_j (c z_j + s)",
+    sample=sample_shift,
+    assumptions=(*ASSUMPTIONS, "c = 1 / ln 2; s any real number"),
+)
+def folded_smooth(n) -> Derivation:
     f = forms()
     swu = f["folded_swu"].xreplace({SWUF: row_sum(W * f["folded_shift"], n)})  # sum_j w_j u'_j, as summed
     return chain(
@@ -47,10 +65,31 @@ def _folded_smooth(n):
         (
             bind(SWU, n),
             "sum_j w_j (c z_j + s) = c sum_j w_j (z_j - m) + (c m + s) sum_j w_j: a constant leaves the sum",
-            _rule(n),
+            rules.by_scope(n),
         ),
-        rule=_rule(n),
+        rule=rules.by_scope(n),
     )
+
+
+@CLAIMS.claim(
+    "kernel.ce_folded_grad",
+    "The gradient with m and log2 a in one row shift s (folded backward)",
+    concrete=(2, 3),
+    sample=sample_positive,
+    assumptions=(
+        *ASSUMPTIONS,
+        "a in (0, 1], c = 1 / ln 2, s = log2 a - c m (the wrapper rounds it down; a = 0 gives 2^-inf)",
+    ),
+)
+def folded_grad(n) -> Derivation:
+    """One fused multiply-add: c z_k + s with the row's s = log2 a - c m."""
+    f = forms()
+    lhs, steps = gradient_steps(n, smoothing=True)
+    shift = f["folded_grad_shift"].xreplace({LA: log2_of_coefficient()})
+    power = f["ce_grad_folded_smooth"].xreplace({S: shift, B: f["ce_grad_smooth_coef"]})
+    power = power + f["ce_grad_at_target"] * sp.KroneckerDelta(k, t)
+    why = "c (z_k - m) + log2 a = c z_k + s with s = log2 a - c m, c = 1 / ln 2: one row term"
+    return derivation(n, lhs, [*steps, Step(bind(power, n), why, exponent_rule(n))])
 
 
 def _into_sums(a, b):

@@ -3,28 +3,44 @@
     g d/dz_k [w_t (LSE - z_t)] = (g w_t / d) exp(z_k - m) - g w_t [k = t]        (kernel.ce_index_grad)
     with label smoothing: a exp(z_k - m) - b w_k - g (1 - eps) w_t [k = t]        (kernel.ce_smoothed_grad)
     a exp(z_k - m) = 2^((z_k - m) / ln 2 + log2 a), the backward's form           (kernel.ce_scaled_grad)
-    a exp(z_k - m) = 2^(c z_k + s) with s = log2 a - c m, folded               (kernel.ce_folded_grad)
-    probability targets, their target and weight gradients, and nll_loss's gradient
+    probability targets, with the gradients w.r.t. the target and the weights     (kernel.ce_prob_grad,
+        kernel.ce_prob_target_grad, kernel.ce_prob_weight_grad)
+    nll_loss: -g w_t, added at the target only                                    (kernel.nll_grad)
 
-The first link differentiates the loss written with the opaque row statistic LSE (softmax.lse_gradient);
-the last is the emitted kernel expression with every argument bound (d = exp(LSE - m) by kernel.lse).
+``gradient_steps`` is the derivation every logit gradient starts from: the first link differentiates the
+loss written with the opaque row statistic LSE (softmax.lse_gradient), the second is the emitted kernel
+expression with every argument bound (d = exp(LSE - m) by kernel.lse). The backward's form adds a third
+link (``coefficient_in_exponent``); the folded backward (folded_claims.py) adds its own.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from derivations.core import chain
-from derivations.kernel_ce import _derivative, _lse_form, _rule, _sample, bind, ell, forms
-from derivations.kernel_forms import EPS, LA, SWY, A, B, G, S
-from derivations.symbols import LSE, eps, j, k, scalar, t, total, w, y, z
+from derivations.emission.ce.common import (
+    ASSUMPTIONS,
+    STABLE,
+    bind,
+    claims_of,
+    derivative,
+    ell,
+    lse_form,
+    sample_positive,
+)
+from derivations.emission.ce.forms import forms
+from derivations.emission.kernel import EPS, LA, SWY, A, B, G
+from derivations.engine import rules
+from derivations.engine.core import Derivation, Step, chain
+from derivations.engine.symbols import LSE, eps, j, k, t, total, w, y, z
 
-_STABLE = "LSE = m + log d with d = sum_j exp(z_j - m) (kernel.lse); emitted form"
+CLAIMS = claims_of(__name__)
+claims = CLAIMS.list
 
 
-def _grad_steps(n, smoothing: bool, scaled: bool = False, folded: bool = False):
+def gradient_steps(n, smoothing: bool) -> tuple[sp.Expr, list[Step]]:
+    """(g d loss / dz_k, [textbook gradient, emitted gradient]) of the index-target loss, label-smoothed or not."""
     f = forms()
-    index, smooth, _ = _lse_form(n)
+    index, smooth, _ = lse_form(n)
     loss = (1 - eps) * index + eps / n * smooth if smoothing else index
     s = sp.exp(z[k] - LSE(z, n))
     why = "dLSE/dz_k = exp(z_k - LSE) (softmax.lse_gradient); "
@@ -36,27 +52,25 @@ def _grad_steps(n, smoothing: bool, scaled: bool = False, folded: bool = False):
     if not smoothing:
         textbook, emitted = textbook.xreplace({eps: 0}), emitted.xreplace({EPS: 0})
     steps = [
-        (G * textbook, why, _derivative(n, k, t)),
-        (bind(emitted, n), "exp(z_k - LSE) = exp(z_k - m) / d (kernel.probs); -g (1 - eps) w_t is added at k = t only"),
+        Step(G * textbook, why, derivative(n, k, t)),
+        Step(
+            bind(emitted, n),
+            "exp(z_k - LSE) = exp(z_k - m) / d (kernel.probs); -g (1 - eps) w_t is added at k = t only",
+        ),
     ]
-    if scaled:  # the backward's form: a exp(z_k - m) = 2^((z_k - m) / ln 2 + log2 a)
-        power = f["ce_grad_scaled_smooth"].xreplace({LA: f["log2_coef"].xreplace({A: f["ce_grad_coef"]})})
-        power = power.xreplace({B: f["ce_grad_smooth_coef"]}) + f["ce_grad_at_target"] * sp.KroneckerDelta(k, t)
-        why = "a exp(x) = 2^(x / ln 2 + log2 a) for a > 0 (kernel.exp2): the coefficient moves into the exponent"
-        steps.append((bind(power, n), why, _exponent_rule(n)))
-    if folded:  # one fused multiply-add: c z_k + s with the row's s = log2 a - c m
-        shift = f["folded_grad_shift"].xreplace({LA: f["log2_coef"].xreplace({A: f["ce_grad_coef"]})})
-        power = f["ce_grad_folded_smooth"].xreplace({S: shift, B: f["ce_grad_smooth_coef"]})
-        power = power + f["ce_grad_at_target"] * sp.KroneckerDelta(k, t)
-        why = "c (z_k - m) + log2 a = c z_k + s with s = log2 a - c m, c = 1 / ln 2: one row term"
-        steps.append((bind(power, n), why, _exponent_rule(n)))
-    return chain(G * sp.Derivative(loss, z[k]), *steps, rule=_rule(n), indices=(k, t))
+    return G * sp.Derivative(loss, z[k]), steps
 
 
-def _exponent_rule(n):
+def log2_of_coefficient() -> sp.Expr:
+    """log2 a with a = g ((1 - eps) w_t + eps sw / C) / d, the row coefficient of exp(z_k - m)."""
+    f = forms()
+    return f["log2_coef"].xreplace({A: f["ce_grad_coef"]})
+
+
+def exponent_rule(n):
     """Expand each exponent, exp((x / ln 2 + log(a) / ln 2) ln 2) = a exp(x) (SymPy takes a log term out of exp),
     then compare as the other links do."""
-    inner = _rule(n)
+    inner = rules.by_scope(n)
 
     def expanded(e):
         return e.replace(lambda x: isinstance(x, sp.exp), lambda x: sp.exp(sp.expand(x.args[0])))
@@ -64,30 +78,45 @@ def _exponent_rule(n):
     return lambda a, b: inner(expanded(a), expanded(b))
 
 
-def _index_grad(n):
-    return _grad_steps(n, smoothing=False)
+def derivation(n, lhs: sp.Expr, steps: list[Step]) -> Derivation:
+    """The chain of a logit gradient: every class k and target t of the row."""
+    return chain(lhs, *steps, rule=rules.by_scope(n), indices=(k, t))
 
 
-def _smoothed_grad(n):
-    return _grad_steps(n, smoothing=True)
+@CLAIMS.claim("kernel.ce_index_grad", "Index-target gradient in kernel form (no one-hot)")
+def index_grad(n) -> Derivation:
+    return derivation(n, *gradient_steps(n, smoothing=False))
 
 
-def _scaled_grad(n):
-    return _grad_steps(n, smoothing=True, scaled=True)
+@CLAIMS.claim("kernel.ce_smoothed_grad", "Label-smoothed gradient in kernel form", concrete=(2, 3))
+def smoothed_grad(n) -> Derivation:
+    return derivation(n, *gradient_steps(n, smoothing=True))
 
 
-def _folded_grad(n):
-    return _grad_steps(n, smoothing=True, folded=True)
-
-
-def _sample_positive(n, rng) -> dict:
-    """A positive upstream gradient (the weights are positive): a > 0, so log2 a is real."""
-    return {**_sample(n, rng), **scalar(G, rng, 0.1, 2)}
-
-
-def _prob_grad(n):
+@CLAIMS.claim(
+    "kernel.ce_scaled_grad",
+    "The gradient with its row coefficient in the exponent (backward)",
+    concrete=(2, 3),
+    sample=sample_positive,
+    assumptions=(
+        *ASSUMPTIONS,
+        "a = g ((1 - eps) w_t + eps sw / C) / d in [0, 1] (the wrapper checks; a = 0 gives 2^-inf = 0)",
+    ),
+)
+def scaled_grad(n) -> Derivation:
+    """The backward's form: a exp(z_k - m) = 2^((z_k - m) / ln 2 + log2 a)."""
     f = forms()
-    _, _, prob = _lse_form(n)
+    lhs, steps = gradient_steps(n, smoothing=True)
+    power = f["ce_grad_scaled_smooth"].xreplace({LA: log2_of_coefficient(), B: f["ce_grad_smooth_coef"]})
+    power = power + f["ce_grad_at_target"] * sp.KroneckerDelta(k, t)
+    why = "a exp(x) = 2^(x / ln 2 + log2 a) for a > 0 (kernel.exp2): the coefficient moves into the exponent"
+    return derivation(n, lhs, [*steps, Step(bind(power, n), why, exponent_rule(n))])
+
+
+@CLAIMS.claim("kernel.ce_prob_grad", "Probability-target gradient in kernel form", concrete=(2, 3))
+def prob_grad(n) -> Derivation:
+    f = forms()
+    _, _, prob = lse_form(n)
     swy = total(w[j] * y[j], n)
     emitted = f["ce_prob_grad"].xreplace({A: f["ce_prob_coef"].xreplace({SWY: swy})})
     return chain(
@@ -95,39 +124,42 @@ def _prob_grad(n):
         (
             G * (sp.exp(z[k] - LSE(z, n)) * swy - w[k] * y[k]),
             "softmax.lse_gradient; ce.weighted_prob_gradient",
-            _derivative(n, k),
+            derivative(n, k),
         ),
         (bind(emitted, n), "exp(z_k - LSE) = exp(z_k - m) / d (kernel.probs)"),
-        rule=_rule(n),
+        rule=rules.by_scope(n),
         indices=(k,),
     )
 
 
-def _prob_target_grad(n):
-    _, _, prob = _lse_form(n, target=(1 - eps) * y[j] + eps / n)
+@CLAIMS.claim("kernel.ce_prob_target_grad", "Gradient with respect to a probability target")
+def prob_target_grad(n) -> Derivation:
+    _, _, prob = lse_form(n, target=(1 - eps) * y[j] + eps / n)
     return chain(
         G * sp.Derivative(prob, y[k]),
         (
             bind(forms()["ce_prob_target_grad"], n),
-            "d/dy_k of the smoothed target's loss; " + _STABLE,
-            _derivative(n, k),
+            "d/dy_k of the smoothed target's loss; " + STABLE,
+            derivative(n, k),
         ),
-        rule=_rule(n),
+        rule=rules.by_scope(n),
         indices=(k,),
     )
 
 
-def _prob_weight_grad(n):
-    _, _, prob = _lse_form(n)
+@CLAIMS.claim("kernel.ce_prob_weight_grad", "Gradient with respect to the class weights")
+def prob_weight_grad(n) -> Derivation:
+    _, _, prob = lse_form(n)
     return chain(
         G * sp.Derivative(prob, w[k]),
-        (bind(forms()["ce_prob_weight_grad"], n), "d/dw_k; " + _STABLE, _derivative(n, k)),
-        rule=_rule(n),
+        (bind(forms()["ce_prob_weight_grad"], n), "d/dw_k; " + STABLE, derivative(n, k)),
+        rule=rules.by_scope(n),
         indices=(k,),
     )
 
 
-def _nll_grad(n):
+@CLAIMS.claim("kernel.nll_grad", "nll_loss gradient: added at the target only")
+def nll_grad(n) -> Derivation:
     f = forms()
     return chain(
         G * sp.Derivative(-w[t] * ell[t], ell[k]),

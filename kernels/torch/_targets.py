@@ -1,0 +1,74 @@
+"""Class-index targets and the (N, C, S) view of the logits (torch backend).
+
+``index_rows`` checks what every class-index path shares (the weight's shape and dtype, torch's uint8
+limit, the target range) and returns the targets as (N, 1, S) int64 with ignored positions set to 0
+(``safe_target``, so that a gather never reads out of bounds) and the mask of kept positions. On CUDA the
+range check costs one device synchronisation per call; ``with unchecked_targets():`` skips it there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+
+import torch
+
+from kernels import _validate as validate
+from kernels._layout import layout, loss_shape
+
+_UNCHECKED = contextvars.ContextVar("kernels_unchecked_targets", default=False)
+
+
+@contextlib.contextmanager
+def unchecked_targets():
+    """Skip the range check of class-index targets on CUDA (saves one device sync per call).
+
+    An out-of-range target then reads out of bounds on the device: use only with targets known good.
+    CPU targets are always checked (the check costs no synchronisation there).
+    """
+    token = _UNCHECKED.set(True)
+    try:
+        yield
+    finally:
+        _UNCHECKED.reset(token)
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """'float32' for torch.float32: the name kernels/_validate.py's checks take."""
+    return str(dtype).removeprefix("torch.")
+
+
+def classes(x: torch.Tensor) -> torch.Tensor:
+    """(C) -> (1, C, 1); (N, C) -> (N, C, 1); (N, C, d1, ..., dk) -> (N, C, d1 ... dk): views, no class-last copy."""
+    return x.reshape(layout(tuple(x.shape)))
+
+
+def shape_output(out: torch.Tensor, input: torch.Tensor, reduction: str) -> torch.Tensor:
+    """The loss in torch's shape: () for 'mean' and 'sum', the input's shape without the class dimension for 'none'."""
+    return out if reduction != "none" else out.reshape(loss_shape(tuple(input.shape)))
+
+
+def index_rows(input, target, weight, ignore_index, eps=0.0, reduction="none"):
+    """(safe_target, valid), (N, 1, S): int64 class indices with ignored positions set to 0, and the kept ones.
+
+    Checks what every class-index path shares first: the weight's shape and dtype, torch's uint8 limit.
+    """
+    rows, num_classes, positions = layout(tuple(input.shape))
+    if weight is not None:
+        validate.weight(tuple(weight.shape), num_classes)
+        validate.weight_dtype(dtype_name(weight.dtype), dtype_name(input.dtype))
+    validate.uint8_with_smoothing(dtype_name(target.dtype), weight is not None, eps, reduction)
+    t = target.reshape(rows, 1, positions).long()
+    valid = t != ignore_index
+    if (t.device.type == "cpu" or not _UNCHECKED.get()) and t.numel():
+        low, high = torch.stack(torch.aminmax(t)).tolist()  # one pass, one device sync on CUDA
+        if not 0 <= low <= high < num_classes:  # some target outside [0, C): ignored, or an error
+            bad = valid & ((t < 0) | (t >= num_classes))
+            if bool(bad.any()):
+                raise validate.out_of_range(int(t[bad][0]), num_classes, ignore_index)
+    if weight is not None and weight.requires_grad:
+        raise RuntimeError(
+            "The function 'nll_loss_forward' is not differentiable with respect to argument 'weight'. This input "
+            "cannot have requires_grad True (as in torch, for class-index targets): pass weight.detach()"
+        )
+    return torch.where(valid, t, 0), valid
