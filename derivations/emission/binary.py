@@ -1,10 +1,11 @@
 """Binary cross-entropy with logits in stable form (torch's BCEWithLogits, pos_weight p_w).
 
-    softplus(-z) = log(1 + exp(-z)) = max(-z, 0) + log1p(exp(-|z|))
-    sigmoid(z)   = exp(min(z, 0)) / (1 + exp(-|z|))
-    loss         = w [(1 - y) z + (1 + (p_w - 1) y) softplus(-z)]
+    softplus(-z) = log(1 + exp(-z)) = max(-z, 0) + log1p(exp(-|z|))                  (kernel.softplus)
+    sigmoid(z)   = exp(min(z, 0)) / (1 + exp(-|z|))                                   (kernel.sigmoid)
+    loss         = w [(1 - y) z + (1 + (p_w - 1) y) softplus(-z)]   (kernel.bce_loss, kernel.bce_loss_pos_weight)
     dloss/dz     = w [(1 + (p_w - 1) y) sigmoid(z) - p_w y] = w [(sigmoid(z) - y) - (p_w - 1) y sigmoid(-z)]
-    dloss/dy     = w [p_w softplus(-z) - softplus(z)]
+                                                                  (kernel.bce_grad, kernel.bce_grad_pos_weight)
+    dloss/dy     = w [p_w softplus(-z) - softplus(z)]    (kernel.bce_target_grad, kernel.bce_target_grad_pos_weight)
 
 Every exp has a non-positive argument, so nothing overflows at |z| = 1e4 (the textbook
 -w [p_w y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))] is inf - inf there). SymPy shows each stable

@@ -6,7 +6,8 @@
     derivative(n)     the rule of a link that differentiates: only the sums a Kronecker delta picks from
                       are evaluated
 
-Each claim is checked for the general n and for n = 2..4 (2..3 where a link differentiates a sum twice).
+``claims_of`` gives each claim the family's defaults: page kernels.md, these assumptions, ``sample``, and the
+scopes general n and n = 2..4 (some claims set their own range).
 """
 
 from __future__ import annotations
