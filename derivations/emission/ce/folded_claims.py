@@ -17,12 +17,12 @@ import sympy as sp
 
 from derivations.emission.ce.common import ASSUMPTIONS, bind, claims_of, row_sum, sample, sample_positive
 from derivations.emission.ce.forms import forms
-from derivations.emission.ce.gradient_claims import derivation, exponent_rule, gradient_steps, log2_of_coefficient
-from derivations.emission.kernel import DF, LA, SWU, SWUF, B, Exp2, M, S, W
+from derivations.emission.ce.gradient_claims import log2_of_coefficient, with_exponent_link
+from derivations.emission.kernel import DF, LA, SWU, SWUF, Exp2, M, S, W
 from derivations.engine import rules
-from derivations.engine.core import Derivation, Step, chain
+from derivations.engine.core import Derivation, chain
 from derivations.engine.samplers import scalar
-from derivations.engine.symbols import j, k, t, total, z
+from derivations.engine.symbols import j, total, z
 
 CLAIMS = claims_of(__name__)
 claims = CLAIMS.list
@@ -84,12 +84,9 @@ def folded_smooth(n) -> Derivation:
 def folded_grad(n) -> Derivation:
     """One fused multiply-add: c z_k + s with the row's s = log2 a - c m."""
     f = forms()
-    lhs, steps = gradient_steps(n, smoothing=True)
     shift = f["folded_grad_shift"].xreplace({LA: log2_of_coefficient()})
-    power = f["ce_grad_folded_smooth"].xreplace({S: shift, B: f["ce_grad_smooth_coef"]})
-    power = power + f["ce_grad_at_target"] * sp.KroneckerDelta(k, t)
     why = "c (z_k - m) + log2 a = c z_k + s with s = log2 a - c m, c = 1 / ln 2: one row term"
-    return derivation(n, lhs, [*steps, Step(bind(power, n), why, exponent_rule(n))])
+    return with_exponent_link(n, f["ce_grad_folded_smooth"].xreplace({S: shift}), why)
 
 
 def _into_sums(a, b):

@@ -83,6 +83,15 @@ def derivation(n, lhs: sp.Expr, steps: list[Step]) -> Derivation:
     return chain(lhs, *steps, rule=rules.by_scope(n), indices=(k, t))
 
 
+def with_exponent_link(n, dense: sp.Expr, why: str) -> Derivation:
+    """The label-smoothed gradient's derivation and one more link: the backward's ``dense`` part (b = g eps / C)
+    plus -g (1 - eps) w_t at k = t, shown by expanding every exponent (``exponent_rule``)."""
+    f = forms()
+    lhs, steps = gradient_steps(n, smoothing=True)
+    power = dense.xreplace({B: f["ce_grad_smooth_coef"]}) + f["ce_grad_at_target"] * sp.KroneckerDelta(k, t)
+    return derivation(n, lhs, [*steps, Step(bind(power, n), why, exponent_rule(n))])
+
+
 @CLAIMS.claim("kernel.ce_index_grad", "Index-target gradient in kernel form (no one-hot)")
 def index_grad(n) -> Derivation:
     return derivation(n, *gradient_steps(n, smoothing=False))
@@ -105,12 +114,9 @@ def smoothed_grad(n) -> Derivation:
 )
 def scaled_grad(n) -> Derivation:
     """The backward's form: a exp(z_k - m) = 2^((z_k - m) / ln 2 + log2 a)."""
-    f = forms()
-    lhs, steps = gradient_steps(n, smoothing=True)
-    power = f["ce_grad_scaled_smooth"].xreplace({LA: log2_of_coefficient(), B: f["ce_grad_smooth_coef"]})
-    power = power + f["ce_grad_at_target"] * sp.KroneckerDelta(k, t)
+    dense = forms()["ce_grad_scaled_smooth"].xreplace({LA: log2_of_coefficient()})
     why = "a exp(x) = 2^(x / ln 2 + log2 a) for a > 0 (kernel.exp2): the coefficient moves into the exponent"
-    return derivation(n, lhs, [*steps, Step(bind(power, n), why, exponent_rule(n))])
+    return with_exponent_link(n, dense, why)
 
 
 @CLAIMS.claim("kernel.ce_prob_grad", "Probability-target gradient in kernel form", concrete=(2, 3))
