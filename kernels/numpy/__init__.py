@@ -10,6 +10,7 @@ computed and summed in float32. No SciPy.
 # Beside this file (private; not part of the API):
 # _functional.py   cross_entropy, nll_loss and their gradients, explain, warn_on_misuse
 # _ce.py           the block loops of softmax cross-entropy and nll_loss
+# _linear.py       linear_cross_entropy and its gradients, chunked
 # _pointwise.py    BCE with logits, kl_div, and entropy / cross-entropy / KL divergence along an axis
 # _arrays.py       what they share: arrays in, the working dtype, the upstream gradient, reduce
 
@@ -22,6 +23,7 @@ from kernels.numpy._functional import (
     nll_loss_grad,
     warn_on_misuse,
 )
+from kernels.numpy._linear import linear_cross_entropy, linear_cross_entropy_grad
 from kernels.numpy._pointwise import (
     binary_cross_entropy_with_logits,
     binary_cross_entropy_with_logits_grad,
@@ -44,6 +46,8 @@ __all__ = [
     "kl_div",
     "kl_div_grad",
     "kl_divergence",
+    "linear_cross_entropy",
+    "linear_cross_entropy_grad",
     "nll_loss",
     "nll_loss_grad",
     "warn_on_misuse",

@@ -16,7 +16,8 @@ device-side assert); that check costs one device synchronisation per call, and
 
 # Beside this file (private; not part of the API):
 # _functional.py   cross_entropy, nll_loss, binary_cross_entropy_with_logits, kl_div, entropy, ..., explain
-# _modules.py      CrossEntropyLoss, NLLLoss, BCEWithLogitsLoss, KLDivLoss
+# _modules.py      CrossEntropyLoss, NLLLoss, BCEWithLogitsLoss, KLDivLoss, LinearCrossEntropyLoss
+# _linear.py       linear_cross_entropy, chunked; _linear_chunks.py its chunk loop
 # _overwrite.py    cross_entropy_overwrite_logits (opt-in: the gradient is written over the logits)
 # _targets.py      class-index targets (range check, ignore_index), the (N, C, S) view, unchecked_targets
 # _ce_indices.py   the autograd functions of index-target cross-entropy; _row_pass.py its forward pass,
@@ -35,7 +36,8 @@ from kernels.torch._functional import (
     nll_loss,
     warn_on_misuse,
 )
-from kernels.torch._modules import BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, NLLLoss
+from kernels.torch._linear import linear_cross_entropy
+from kernels.torch._modules import BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, LinearCrossEntropyLoss, NLLLoss
 from kernels.torch._overwrite import cross_entropy_overwrite_logits
 from kernels.torch._targets import unchecked_targets
 
@@ -43,6 +45,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "KLDivLoss",
+    "LinearCrossEntropyLoss",
     "NLLLoss",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
@@ -52,6 +55,7 @@ __all__ = [
     "explain",
     "kl_div",
     "kl_divergence",
+    "linear_cross_entropy",
     "nll_loss",
     "unchecked_targets",
     "warn_on_misuse",

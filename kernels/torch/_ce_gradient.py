@@ -91,11 +91,12 @@ def _path(logits, m, a, coef: GradientCoefficients, acc):
     return coef.write_scaled, (m, la)
 
 
-def recompute(logits, m, a, coef: GradientCoefficients, acc) -> torch.Tensor:
-    """The gradient block by block, exp(z - m) recomputed from the saved m straight into the gradient's blocks."""
+def recompute(logits, m, a, coef: GradientCoefficients, acc, out=None) -> torch.Tensor:
+    """The gradient block by block, exp(z - m) recomputed from the saved m straight into the gradient's blocks
+    (``out``, which may be the logits themselves: every path reads a block before it writes it)."""
     logits = logits.detach()  # block views without autograd's view tracking
     n, num_classes, s = logits.shape
-    grad = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device)
+    grad = torch.empty(logits.shape, dtype=logits.dtype, device=logits.device) if out is None else out
     writer, operands = _path(logits, m, a, coef, acc)  # only the operands the path reads are split into blocks
     cast = grad.dtype != acc
     # float32 and float64 work in the gradient's own blocks, with no working buffer: blocks twice as large

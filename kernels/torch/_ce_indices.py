@@ -24,20 +24,32 @@ from kernels.torch._ce_gradient import GradientCoefficients, recompute
 from kernels.torch._row_pass import RowStatistics, row_pass
 
 
-def index_loss(stats: RowStatistics, wt, valid, weight, eps, reduction, den, dtype, num_classes):
-    """The loss from the row statistics: w_t ((m - z_t) + log d), mixed with the smoothing term."""
+def index_terms(stats: RowStatistics, wt, valid, weight, eps, num_classes):
+    """(nll, smooth) at each position, (N, 1, S): w_t ((m - z_t) + log d) and, with label smoothing, the smoothing
+    term sum_j w_j (lse - z_j) (None without); both exactly 0 where ignored, even for a nan row."""
     m, d, swu, zt = stats
-    acc = d.dtype
-    nll = torch.where(valid, _ce.ce_index_loss(zt, wt, m, d), zero(d))  # ignored: exactly 0, even for a nan row
+    nll = torch.where(valid, _ce.ce_index_loss(zt, wt, m, d), zero(d))
     if eps == 0:
+        return nll, None
+    sw = weight.to(d.dtype).sum() if weight is not None else float(num_classes)  # sum_j w_j
+    return nll, torch.where(valid, _ce.ce_smooth_row(sw, d, swu), zero(d))
+
+
+def combine(nll, smooth, reduction, den, eps, num_classes, dtype):
+    """The loss from its per-position terms: nll reduced, or (1 - eps) nll + eps / C smooth mixed as torch does."""
+    if smooth is None:
         return reduce(nll, reduction, den, dtype)
-    sw = weight.to(acc).sum() if weight is not None else float(num_classes)  # sum_j w_j
-    smooth = torch.where(valid, _ce.ce_smooth_row(sw, d, swu), zero(d))  # sum_j w_j (lse - z_j)
     if reduction == "none":  # (1 - eps) nll + eps/C smooth at each position
         return _ce.ce_smoothed_loss(nll, smooth, eps, num_classes).to(dtype)
     # torch reduces both terms first: with den = 0 the nll mean is 0/0 = nan whatever the smoothing term
-    nll_term, smooth_term = (reduce(term, reduction, den, acc) for term in (nll, smooth))
+    nll_term, smooth_term = (reduce(term, reduction, den, nll.dtype) for term in (nll, smooth))
     return _ce.ce_smoothed_loss(nll_term, smooth_term, eps, num_classes).to(dtype)
+
+
+def index_loss(stats: RowStatistics, wt, valid, weight, eps, reduction, den, dtype, num_classes):
+    """The loss from the row statistics: w_t ((m - z_t) + log d), mixed with the smoothing term."""
+    nll, smooth = index_terms(stats, wt, valid, weight, eps, num_classes)
+    return combine(nll, smooth, reduction, den, eps, num_classes, dtype)
 
 
 def _target_weights(logits, safe_target, valid, weight):

@@ -48,12 +48,13 @@ def shape_output(out: torch.Tensor, input: torch.Tensor, reduction: str) -> torc
     return out if reduction != "none" else out.reshape(loss_shape(tuple(input.shape)))
 
 
-def index_rows(input, target, weight, ignore_index, eps=0.0, reduction="none"):
+def index_rows(input, target, weight, ignore_index, eps=0.0, reduction="none", *, shape=None):
     """(safe_target, valid), (N, 1, S): int64 class indices with ignored positions set to 0, and the kept ones.
 
     Checks what every class-index path shares first: the weight's shape and dtype, torch's uint8 limit.
+    ``shape``: the logits' shape when ``input`` is not the logits (linear_cross_entropy's input).
     """
-    rows, num_classes, positions = layout(tuple(input.shape))
+    rows, num_classes, positions = layout(tuple(input.shape) if shape is None else tuple(shape))
     if weight is not None:
         validate.weight(tuple(weight.shape), num_classes)
         validate.weight_dtype(dtype_name(weight.dtype), dtype_name(input.dtype))

@@ -1,0 +1,164 @@
+"""linear_cross_entropy and LinearCrossEntropyLoss (torch 2.13's), chunked whatever the options.
+
+    loss = cross_entropy(input @ linear_weight.T + linear_bias, target, ...)     never holding the logits
+
+For 'mean' and 'sum' the gradients are formed in forward, chunk by chunk (kernels/torch/_linear_chunks.py),
+and backward scales them by grad_output in place: three matmuls in all, and no buffer beyond one chunk
+of logits and the gradients themselves. For 'none' forward keeps m and d per position and backward
+recomputes each chunk's logits for its per-row grad_output (four matmuls). Without a gradient to
+compute, forward is the loss alone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from kernels import _validate as validate
+from kernels._linear_call import linear_call, matching_dtypes
+from kernels.torch import _linear_chunks as chunks
+from kernels.torch._autograd import no_double_backward, working_dtype
+from kernels.torch._ce_indices import combine
+from kernels.torch._targets import dtype_name, index_rows
+
+#: The default chunk: rows whose logits fill about this many bytes of the working dtype, and at least
+#: MIN_ROWS rows (fewer rows read the whole classifier once more per chunk for too little work).
+CHUNK_BYTES = 8 << 20
+MIN_ROWS = 32
+
+
+def chunk_rows(rows: int, logits_per_row: int, in_features: int, itemsize: int, options=None) -> int:
+    """Rows per chunk: options.batch_chunk_size, or its chunking_method's rule (torch's aspect ratio:
+    next_pow2(ceil(N / ceil(C / H))) / k), or by default rows of about CHUNK_BYTES of logits (at least MIN_ROWS)."""
+    size = getattr(options, "batch_chunk_size", None)
+    method = getattr(options, "chunking_method", None)
+    if size is None and method not in (None, "auto"):
+        _, _, factor = method.partition(":")
+        wanted = math.ceil(rows / math.ceil(logits_per_row / in_features)) / int(factor or 1)
+        size = 1 << max(0, math.ceil(math.log2(max(wanted, 1))))
+    if size is None:
+        size = max(MIN_ROWS, CHUNK_BYTES // max(1, logits_per_row * itemsize))
+    return max(1, min(int(size), rows))
+
+
+class LinearCrossEntropy(torch.autograd.Function):
+    """The chunked loss: x (N, H), W (C S, H), b (C S) or None; ``targets`` builds the loss terms of a chunk."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, target, weight, make_targets, reduction, chunk, eps, num_classes):
+        acc = working_dtype(x.dtype)
+        need = ctx.needs_input_grad[:3]
+        need_target = ctx.needs_input_grad[3]
+        need_weight = weight is not None and ctx.needs_input_grad[4]
+        grads_now = reduction != "none" and (any(need) or need_target or need_weight)
+        layer = chunks.Linear(x, w, b, num_classes, acc, need if grads_now else (False,) * 3)
+        targets = make_targets(acc, need_target and grads_now, need_weight and grads_now)
+        shape = (x.shape[0], num_classes, w.shape[0] // num_classes)
+        valid = getattr(targets, "valid", None)
+        g = chunks.scales(reduction, shape, targets.den, valid, acc, x.device) if grads_now else None
+        chunks.run(layer, targets, chunk, g, keep=reduction == "none")
+        layer.release()  # the chunk buffer is not needed again before backward
+        ctx.layer, ctx.targets, ctx.reduction, ctx.chunk, ctx.shape = layer, targets, reduction, chunk, shape
+        ctx.used = False
+        if reduction == "none":
+            ctx.save_for_backward(x, w, b)
+        return combine(targets.nll, targets.smooth, reduction, targets.den, eps, num_classes, x.dtype)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        if ctx.used and ctx.reduction != "none":
+            raise RuntimeError(
+                "linear_cross_entropy: backward ran twice through one call; for 'mean' and 'sum' its gradients "
+                "were formed in forward and handed over by the first. Call the loss again for a second backward"
+            )
+        ctx.used = True
+        layer, targets = ctx.layer, ctx.targets
+        anchors = (layer.x, layer.w, layer.b, grad_out)  # what a second differentiation would reach
+        with torch.no_grad():
+            if ctx.reduction == "none":  # recompute each chunk for the per-row grad_out
+                x, w, b = ctx.saved_tensors
+                need = ctx.needs_input_grad[:3]
+                grads = chunks.Linear(x, w, b, layer.num_classes, layer.acc, need)
+                valid = getattr(targets, "valid", None)
+                g = chunks.scales("none", ctx.shape, targets.den, valid, layer.acc, x.device, grad_out)
+                targets.gt = torch.empty_like(targets.target) if ctx.needs_input_grad[3] else None
+                if ctx.needs_input_grad[4] and getattr(targets, "weight", None) is not None:
+                    targets.gw = torch.zeros_like(targets.weight, dtype=layer.acc)
+                chunks.backward(grads, targets, ctx.chunk, g)
+                gx, gw, gb = grads.gradients()
+            else:  # formed in forward for grad_out = 1: scale in place, unless loss.backward() passed 1
+                scale = grad_out if grad_out.device.type != "cpu" or bool(grad_out != 1) else None
+                gx, gw, gb = layer.gradients(scale)
+                for name in ("gt", "gw"):
+                    extra = getattr(targets, name, None)
+                    if extra is not None and scale is not None:
+                        extra.mul_(scale.to(extra.dtype))
+            gt = getattr(targets, "gt", None)
+            gwt = getattr(targets, "gw", None) if getattr(targets, "weight", None) is not None else None
+            gwt = None if gwt is None else gwt.to(targets.weight.dtype)
+        if ctx.reduction != "none":
+            ctx.layer = ctx.targets = None
+        grads = no_double_backward("linear_cross_entropy", (gx, gw, gb, gt, gwt), anchors)
+        return (*grads, None, None, None, None, None)
+
+
+def linear_cross_entropy(
+    input,
+    linear_weight,
+    target,
+    *,
+    linear_bias=None,
+    weight=None,
+    reduction="mean",
+    ignore_index=None,
+    label_smoothing=0.0,
+    options=None,
+):
+    """torch.nn.functional.linear_cross_entropy, chunked: cross_entropy(linear(input, W, b), target, ...) without
+    ever holding the N x C logits, for every target kind, weight, ignore_index, label_smoothing and reduction.
+
+    ``options`` (torch.nn.LinearCrossEntropyOptions) sets the chunk: its batch_chunk_size, or its
+    chunking_method ('aspect_ratio[:k]'); its acc_policy and acc_dtype change nothing here (half types
+    always accumulate in float32). Without it, each chunk's logits are about 8 MiB. For 'mean' and 'sum'
+    the gradients are formed in forward, so one backward per call (a second raises); higher-order
+    gradients are not supported.
+    """
+    bias_shape = None if linear_bias is None else tuple(linear_bias.shape)
+    call = linear_call(input.shape, linear_weight.shape, bias_shape, target.shape, ignore_index)
+    dtypes = [dtype_name(t.dtype) for t in (input, linear_weight)]
+    matching_dtypes(*dtypes, None if linear_bias is None else dtype_name(linear_bias.dtype))
+    ce = validate.cross_entropy_call(
+        call.logits_shape, target.shape, dtypes[0], dtype_name(target.dtype), call.ignore_index, reduction,
+        label_smoothing,
+    )  # fmt: skip
+    if options is not None and not hasattr(options, "batch_chunk_size"):
+        raise TypeError(
+            f"linear_cross_entropy(): options must be a torch.nn.LinearCrossEntropyOptions or None, not "
+            f"{type(options).__name__}"
+        )
+    n, c, s, h = call.rows, call.num_classes, call.positions, call.in_features
+    x = input.reshape(n, h)
+    w = linear_weight.reshape(c * s, h)
+    b = None if linear_bias is None else linear_bias.reshape(c * s)
+    rows = chunk_rows(n, c * s, h, torch.finfo(working_dtype(input.dtype)).bits // 8, options)
+    if ce.kind == "prob":
+        if weight is not None:
+            validate.weight(tuple(weight.shape), c, prefix="cross_entropy: ")
+        probs = target.reshape(n, c, s)
+
+        def make_targets(acc, need_target, need_weight):
+            return chunks.ProbTargets(probs, weight, ce.eps, c, acc, need_target, need_weight)
+
+        out = LinearCrossEntropy.apply(x, w, b, probs, weight, make_targets, ce.reduction, rows, ce.eps, c)
+    else:
+        shape = call.logits_shape
+        safe_target, valid = index_rows(input, target, weight, ce.ignore_index, ce.eps, ce.reduction, shape=shape)
+
+        def make_targets(acc, need_target, need_weight):
+            return chunks.IndexTargets(safe_target, valid, weight, ce.eps, c, acc)
+
+        out = LinearCrossEntropy.apply(x, w, b, target, weight, make_targets, ce.reduction, rows, ce.eps, c)
+    if ce.reduction != "none":
+        return out
+    return out.reshape(call.logits_shape[:1] + call.logits_shape[2:]) if call.batched else out.reshape(())
