@@ -4,8 +4,8 @@
 
 For 'mean' and 'sum' the gradients are formed in forward, chunk by chunk (kernels/torch/_linear_chunks.py),
 and backward scales them by grad_output in place: three matmuls in all, and no buffer beyond one chunk
-of logits and the gradients themselves. For 'none' forward keeps m and d per position and backward
-recomputes each chunk's logits for its per-row grad_output (four matmuls). Without a gradient to
+of logits and the gradients themselves. For 'none' backward recomputes each chunk's logits and passes
+it again for its per-row grad_output (four matmuls). Without a gradient to
 compute, forward is the loss alone.
 """
 
@@ -57,7 +57,7 @@ class LinearCrossEntropy(torch.autograd.Function):
         shape = (x.shape[0], num_classes, w.shape[0] // num_classes)
         valid = getattr(targets, "valid", None)
         g = chunks.scales(reduction, shape, targets.den, valid, acc, x.device) if grads_now else None
-        chunks.run(layer, targets, chunk, g, keep=reduction == "none")
+        chunks.run(layer, targets, chunk, g)
         layer.release()  # the chunk buffer is not needed again before backward
         ctx.layer, ctx.targets, ctx.reduction, ctx.chunk, ctx.shape = layer, targets, reduction, chunk, shape
         ctx.used = False

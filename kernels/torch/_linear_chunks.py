@@ -8,8 +8,9 @@ For rows r0..r1 of the input x (N, H) and the classifier W (C S, H), bias b:
                                                                                linear.weight_gradient, ...)
 
 so the weight and bias gradients are sums of per-chunk products (linear.weight_gradient_chunks) and the loss
-is reduced once over all rows at the end (linear.chunked_mean). Half types compute z with their own matmul,
-then the loss and g in float32; dL/dW accumulates in float32 across chunks.
+is reduced once over all rows at the end (linear.chunked_mean). Half types multiply in float32 (float32
+tiles of W, never a float32 copy of all of it): z, g, dL/dx and dL/dW are float32 until the results are
+rounded once, and dL/dW accumulates in float32 across chunks.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ import torch
 
 from kernels._generated import torch_ce as _ce
 from kernels.torch._autograd import per_position, smoothed, target_weight, weight_row
-from kernels.torch._ce_gradient import GradientCoefficients, recompute
+from kernels.torch._ce_gradient import GradientCoefficients
 from kernels.torch._ce_indices import index_terms
 from kernels.torch._row_pass import row_pass
+
+#: Half types: the classifier is multiplied in float32 tiles of about this many bytes.
+TILE_BYTES = 4 << 20
 
 
 class Linear:
@@ -30,7 +34,7 @@ class Linear:
         self.x, self.w, self.b, self.num_classes, self.acc = x, w, b, num_classes, acc
         self.positions = w.shape[0] // num_classes
         n, h = x.shape
-        self.gx = torch.empty((n, h), dtype=x.dtype, device=x.device) if need[0] else None
+        self.gx = torch.empty((n, h), dtype=acc, device=x.device) if need[0] else None  # rounded once, at the end
         self.gw = torch.zeros(w.shape, dtype=acc, device=w.device) if need[1] else None
         self.gb = torch.zeros(w.shape[:1], dtype=acc, device=w.device) if need[2] and b is not None else None
         self._buffer = None
@@ -47,9 +51,21 @@ class Linear:
                 torch.mm(x, self.w.t(), out=out)
             else:
                 torch.addmm(self.b, x, self.w.t(), out=out)
-        else:  # half types: their own matmul, as torch's linear computes it, then float32
-            out.copy_(torch.nn.functional.linear(x, self.w, self.b))
+        else:  # half types: float32 products of float32 tiles of W, rounded never (more accurate than torch's)
+            x = x.to(self.acc)
+            for v0, v1, w in self._tiles():
+                torch.mm(x, w.t(), out=out[:, v0:v1]) if self.b is None else torch.addmm(
+                    self.b[v0:v1].to(self.acc), x, w.t(), out=out[:, v0:v1]
+                )
         return out.view(rows, self.num_classes, self.positions)
+
+    def _tiles(self):
+        """(v0, v1, W[v0:v1] in float32) for tiles of about TILE_BYTES: half types multiply in float32 without a
+        float32 copy of the whole classifier."""
+        step = max(1, TILE_BYTES // (self.w.shape[1] * 4))
+        for v0 in range(0, self.w.shape[0], step):
+            v1 = min(self.w.shape[0], v0 + step)
+            yield v0, v1, self.w[v0:v1].to(self.acc)
 
     def release(self) -> None:
         """Drop the chunk buffer (backward of 'none' allocates its own)."""
@@ -59,13 +75,17 @@ class Linear:
         """dL/dx[r0:r1] = g W,  dL/dW += g^T x[r0:r1],  dL/db += sum over the chunk's rows of g."""
         g = g.reshape(r1 - r0, -1)
         x = self.x[r0:r1]
-        if self.gx is not None:
-            if self.x.dtype == self.acc:
-                torch.mm(g, self.w, out=self.gx[r0:r1])
-            else:
-                torch.mm(g.to(self.x.dtype), self.w, out=self.gx[r0:r1])
+        if self.x.dtype != self.acc:  # half types: dL/dx summed in float32 over float32 tiles, rounded once
+            x = x.to(self.acc)
+            gx = torch.zeros((r1 - r0, x.shape[1]), dtype=self.acc, device=x.device) if self.gx is not None else None
+            for v0, v1, w in self._tiles() if gx is not None else ():
+                gx.addmm_(g[:, v0:v1], w)
+            if gx is not None:
+                self.gx[r0:r1] = gx
+        elif self.gx is not None:
+            torch.mm(g, self.w, out=self.gx[r0:r1])
         if self.gw is not None:
-            self.gw.addmm_(g.t(), x if x.dtype == self.acc else x.to(self.acc))  # float32 across chunks
+            self.gw.addmm_(g.t(), x)  # float32 across chunks for half types
         if self.gb is not None:
             self.gb += g.sum(0)
 
@@ -97,10 +117,10 @@ class IndexTargets:
         self.den = self.wt.sum()  # 'mean' divides by the weight of all kept rows, not per chunk
         self.nll = torch.empty(self.wt.shape, dtype=acc, device=self.wt.device)
         self.smooth = torch.empty_like(self.nll) if eps > 0 else None
-        self.m = self.d = None
 
-    def chunk(self, z, r0, r1, g=None, keep=False) -> None:
-        """The loss terms of rows r0..r1; with g (N, 1, S) scales, dL/dz written over z; ``keep``: save m and d."""
+    def chunk(self, z, r0, r1, g=None) -> None:
+        """The loss terms of rows r0..r1; with g (N, 1, S) upstream scales, dL/dz written over z in the same pass
+        (a e - b w, then the target's term: the accurate form, whose error the matmuls after it do not amplify)."""
         acc, ix = z.dtype, slice(r0, r1)
         safe, wt = self.safe_target[ix], self.wt[ix]
         coef = (
@@ -111,18 +131,10 @@ class IndexTargets:
         self.nll[ix] = nll
         if smooth is not None:
             self.smooth[ix] = smooth
-        if keep:
-            if self.m is None:
-                self.m, self.d = torch.empty_like(self.nll), torch.empty_like(self.nll)
-            self.m[ix], self.d[ix] = stats.m, stats.d
 
     def gradient(self, z, r0, r1, g) -> None:
-        """dL/dz of rows r0..r1 recomputed over z from the saved m and d (backward of reduction='none')."""
-        ix = slice(r0, r1)
-        coef = GradientCoefficients(
-            g[ix], self.safe_target[ix], self.wt[ix], self.weight, self.eps, self.num_classes, z.dtype
-        )
-        recompute(z, self.m[ix], coef.row_coefficient(self.d[ix]), coef, z.dtype, out=z)
+        """Backward of reduction='none': the chunk's pass again, with the per-position g."""
+        self.chunk(z, r0, r1, g)
 
 
 class ProbTargets:
@@ -137,7 +149,7 @@ class ProbTargets:
         self.gt = torch.empty(target.shape, dtype=target.dtype, device=target.device) if need_target else None
         self.gw = torch.zeros((num_classes,), dtype=acc, device=target.device) if need_weight else None
 
-    def chunk(self, z, r0, r1, g=None, keep=False) -> None:
+    def chunk(self, z, r0, r1, g=None) -> None:
         """sum_j w_j y_j (lse - z_j) at rows r0..r1; with g, the gradients (dL/dz written over z)."""
         if not self.num_classes:  # an empty sum over classes: every loss is 0
             return
@@ -162,13 +174,13 @@ class ProbTargets:
         self.chunk(z, r0, r1, g)
 
 
-def run(layer: Linear, targets, chunk: int, g=None, keep=False) -> None:
+def run(layer: Linear, targets, chunk: int, g=None) -> None:
     """Forward over every chunk: the loss terms, and with g the gradients (formed in forward)."""
     n = layer.x.shape[0]
     for r0 in range(0, n, chunk):
         r1 = min(n, r0 + chunk)
         z = layer.logits(r0, r1)
-        targets.chunk(z, r0, r1, g, keep)
+        targets.chunk(z, r0, r1, g)
         if g is not None:
             layer.accumulate(z, r0, r1)
 
