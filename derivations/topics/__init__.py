@@ -9,6 +9,7 @@
     ce_weights        class weights, for index and probability targets
     label_smoothing   torch's label smoothing as a mixture with the uniform target
     ce_reduction      'mean' divides by the sum of the kept targets' weights
+    linear_head       cross-entropy of z = W h + b: dL/dh = W^T g, dL/dW = g h^T, and exact chunks
     binary            sigmoid, BCE with logits, pos_weight, the two-class equivalence
 
 Topics import the engine and the topics they build on (entropy and gibbs build on information's
@@ -26,6 +27,7 @@ from derivations.topics import (
     gibbs,
     information,
     label_smoothing,
+    linear_head,
     softmax,
 )
 
@@ -40,5 +42,6 @@ MODULES = (
     ce_weights,
     label_smoothing,
     ce_reduction,
+    linear_head,
     binary,
 )
