@@ -1,14 +1,14 @@
 """kl_div and the information quantities, pointwise, with 0 log 0 = 0 (xlogy).
 
-    kl_div(x = log q, p)   p (log p - x) = xlogy(p, p) - p x, 0 where p = 0              (kernel.kl_div)
-    its gradients          -p w.r.t. x; log p + 1 - x w.r.t. p          (kernel.kl_div_grad, kernel.kl_div_target_grad)
-    log_target, lp = log p exp(lp) (lp - x), lp <= 0 so exp(lp) <= 1                  (kernel.kl_div_log_target)
-    its gradients          -exp(lp); exp(lp) (lp - x + 1)
-                                            (kernel.kl_div_log_target_grad, kernel.kl_div_log_target_target_grad)
-    H(p) = -sum_j xlogy(p_j, p_j)                                                        (kernel.entropy_term)
-    H(p, q) = -sum_j xlogy(p_j, q_j)                                               (kernel.cross_entropy_term)
-    D_KL = sum_j xlogy(p_j, p_j) - xlogy(p_j, q_j)                                      (kernel.kl_term)
-    xlogy(0, y) = 0: the continuous extension, x log x -> 0 as x -> 0+                 (kernel.xlogy)
+kl_div(x = log q, p)   p (log p - x) = xlogy(p, p) - p x, 0 where p = 0              (kernel.kl_div)
+its gradients          -p w.r.t. x; log p + 1 - x w.r.t. p          (kernel.kl_div_grad, kernel.kl_div_target_grad)
+log_target, lp = log p exp(lp) (lp - x), lp <= 0 so exp(lp) <= 1                  (kernel.kl_div_log_target)
+its gradients          -exp(lp); exp(lp) (lp - x + 1)
+                                        (kernel.kl_div_log_target_grad, kernel.kl_div_log_target_target_grad)
+H(p) = -sum_j xlogy(p_j, p_j)                                                        (kernel.entropy_term)
+H(p, q) = -sum_j xlogy(p_j, q_j)                                               (kernel.cross_entropy_term)
+D_KL = sum_j xlogy(p_j, p_j) - xlogy(p_j, q_j)                                      (kernel.kl_term)
+xlogy(0, y) = 0: the continuous extension, x log x -> 0 as x -> 0+                 (kernel.xlogy)
 """
 
 from __future__ import annotations
