@@ -73,6 +73,8 @@ def _domain(symbol: sp.Symbol, rng) -> float:
         return float(rng.uniform(0.01, 1))
     if name == "num_classes":
         return float(rng.integers(1, 10))
+    if name == "cap":  # softcap c > 0
+        return float(rng.uniform(1, 30))
     return float(rng.uniform(-3, 3))
 
 

@@ -227,6 +227,7 @@ def test_every_into_twin_computes_its_pure_expression(name, alias):
     }
     values["m"] = values["z"].max(axis=1, keepdims=True)
     values["c"] = C32  # a Python float: torch.add takes it as alpha
+    values["cap"] = 5.0  # softcap, a Python float
     values["s"] = values["la"] - C32 * values["m"]  # s = log2 a - c m <= -c m; -inf where a = 0
     for module, as_array in ((numpy_ce, np.asarray), (torch_ce, torch.from_numpy)):
         pure, into = getattr(module, name), getattr(module, f"{name}_into")

@@ -45,18 +45,24 @@ def test_module_is_a_drop_in(name, ctor, buffer):
     check_parity(ours, theirs, [x, t], grad_args=(0,), what=name)
 
 
-FUNCTIONS = ["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "kl_div"]
+FUNCTIONS = ["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits", "kl_div", "linear_cross_entropy"]
 LEGACY = {"size_average", "reduce"}
+#: Beyond torch: the language-model extras, keyword-only and off by default, on these functions only.
+EXTRAS = {"lse_square_scale": 0.0, "softcap": None}
+WITH_EXTRAS = {"cross_entropy", "linear_cross_entropy"}
 
 
-@pytest.mark.parametrize("name", FUNCTIONS + [m[0] for m in MODULES])
+@pytest.mark.parametrize("name", [*FUNCTIONS, *(m[0] for m in MODULES), "LinearCrossEntropyLoss"])
 def test_signature_matches_torch(name):
     import inspect
 
     theirs_obj = getattr(F, name, None) or getattr(torch.nn, name).__init__
     ours_obj = getattr(kt, name) if name in FUNCTIONS else getattr(kt, name).__init__
-    theirs = {k: p.default for k, p in inspect.signature(theirs_obj).parameters.items() if k not in LEGACY}
-    ours = {k: p.default for k, p in inspect.signature(ours_obj).parameters.items() if k not in LEGACY}
+    theirs = {k: (p.default, p.kind) for k, p in inspect.signature(theirs_obj).parameters.items() if k not in LEGACY}
+    ours = {k: (p.default, p.kind) for k, p in inspect.signature(ours_obj).parameters.items() if k not in LEGACY}
+    if name in WITH_EXTRAS:
+        extras = {k: ours.pop(k) for k in EXTRAS}
+        assert extras == {k: (v, inspect.Parameter.KEYWORD_ONLY) for k, v in EXTRAS.items()}, extras
     assert ours == theirs, f"{name}: ours {ours} vs torch {theirs}"
 
 

@@ -14,7 +14,7 @@ nodes that each have exactly one child containing it. Along the spine:
                                irrational constant or the scalar argument c, a Python float)
     x + c * v (torch)       -> out.addcmul_(c, v)        (no block-sized product is formed)
     c * x, x / r            -> multiply by c (an irrational constant as a float literal), divide by r
-    exp2(x), exp(x), log(x) -> the function with out=
+    exp2(x), exp(x), log(x), tanh(x) -> the function with out=
     (x) grouped             -> x, evaluated first as in the pure form
 
 Anything else is refused (UnprintableKernel), as the strict printers refuse what they cannot print.
@@ -32,7 +32,7 @@ _BINARY = {
     "torch": {"add": "torch.add", "sub": "torch.sub", "mul": "torch.mul", "div": "torch.div"},
     "numpy": {"add": "numpy.add", "sub": "numpy.subtract", "mul": "numpy.multiply", "div": "numpy.divide"},
 }
-_UNARY = {Exp2: "exp2", sp.exp: "exp", sp.log: "log"}
+_UNARY = {Exp2: "exp2", sp.exp: "exp", sp.log: "log", sp.tanh: "tanh"}
 
 
 class IntoPrinter:

@@ -61,6 +61,12 @@ SCALE = argument("c", "the base-2 scale 1/ln 2, a Python float (float32's value 
 S = argument("s", "a row's folded shift, s <= -c m (the wrapper rounds -c m down)", real=True)
 DF = argument("df", "the folded row sum d' = sum_j 2^(c z_j + s)", positive=True)
 SWUF = argument("swuf", "sum_j w_j u'_j of the folded exponents u'_j = c z_j + s", real=True)
+ZS = argument("zs", "lse_square_scale s, the z-loss's weight", nonnegative=True)
+GZ = argument(
+    "gz", "the z-loss's upstream gradient of the row (1 / counted rows for 'mean'), 0 where ignored", real=True
+)
+CAP = argument("cap", "softcap c > 0, the bound of the capped logits", positive=True)
+ZC = argument("zc", "a soft-capped logit z' = c tanh(z / c), in (-c, c)", real=True)
 
 
 class XLogY(sp.Function):

@@ -10,6 +10,7 @@
     label_smoothing   torch's label smoothing as a mixture with the uniform target
     ce_reduction      'mean' divides by the sum of the kept targets' weights
     linear_head       cross-entropy of z = W h + b: dL/dh = W^T g, dL/dW = g h^T, and exact chunks
+    lm_head_extras    the z-loss s LSE(z)^2 and logit soft-capping c tanh(z / c), with their gradients
     binary            sigmoid, BCE with logits, pos_weight, the two-class equivalence
 
 Topics import the engine and the topics they build on (entropy and gibbs build on information's
@@ -28,6 +29,7 @@ from derivations.topics import (
     information,
     label_smoothing,
     linear_head,
+    lm_head_extras,
     softmax,
 )
 
@@ -43,5 +45,6 @@ MODULES = (
     label_smoothing,
     ce_reduction,
     linear_head,
+    lm_head_extras,
     binary,
 )

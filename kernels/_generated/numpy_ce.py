@@ -652,3 +652,75 @@ def nll_grad_at_target(g, wt):
         wt: the target's class weight w_t
     """
     return -g * wt
+
+
+def ce_z_loss_term(zs, m, d):
+    """The row's z-loss s lse^2.
+
+    SymPy: zs*(m + log(d))**2
+    Claim: kernel.ce_z_loss (derivations/emission/ce/extras.py), checked on kernels.md
+
+    Args:
+        zs: lse_square_scale s, the z-loss's weight
+        m: the row max, m = max_j z_j
+        d: d = sum_j exp(z_j - m), 1 <= d <= C
+    """
+    return zs * (m + numpy.log(d)) ** 2
+
+
+def ce_z_loss_coef(gz, zs, m, d):
+    """The z-loss's row coefficient of exp(z - m), added to the loss's.
+
+    SymPy: 2*gz*zs*(m + log(d))/d
+    Claim: kernel.ce_z_loss_grad (derivations/emission/ce/extras.py), checked on kernels.md
+
+    Args:
+        gz: the z-loss's upstream gradient of the row (1 / counted rows for 'mean'), 0 where ignored
+        zs: lse_square_scale s, the z-loss's weight
+        m: the row max, m = max_j z_j
+        d: d = sum_j exp(z_j - m), 1 <= d <= C
+    """
+    return 2 * gz * zs * (m + numpy.log(d)) / d
+
+
+def softcap(z, cap):
+    """Soft-capped logit c tanh(z / c).
+
+    SymPy: cap*tanh(z/cap)
+    Claim: kernel.softcap (derivations/emission/ce/extras.py), checked on kernels.md
+
+    Args:
+        z: a logit z_k of the row
+        cap: softcap c > 0, the bound of the capped logits
+    """
+    return cap * numpy.tanh(z / cap)
+
+
+def softcap_into(out, z, cap):
+    """Soft-capped logit c tanh(z / c). Written into ``out`` (which may be ``z``).
+
+    SymPy: cap*tanh(z/cap), as softcap() evaluates it
+    Claim: kernel.softcap (derivations/emission/ce/extras.py), checked on kernels.md
+
+    Args:
+        out: the preallocated result, of z's shape (it may be z itself)
+        z: a logit z_k of the row
+        cap: softcap c > 0, the bound of the capped logits
+    """
+    numpy.divide(z, cap, out=out)
+    numpy.tanh(out, out=out)
+    numpy.multiply(out, cap, out=out)
+    return out
+
+
+def softcap_grad(zc, cap):
+    """The cap's derivative 1 - (z' / c)^2, from the capped logit.
+
+    SymPy: 1 - zc**2/cap**2
+    Claim: kernel.softcap_grad (derivations/emission/ce/extras.py), checked on kernels.md
+
+    Args:
+        zc: a soft-capped logit z' = c tanh(z / c), in (-c, c)
+        cap: softcap c > 0, the bound of the capped logits
+    """
+    return 1 - zc**2 / cap**2

@@ -59,16 +59,20 @@ def _row_sum(e):
 class GradientCoefficients:
     """Per-position coefficients of the index-target gradient (all (N, 1, S)) for upstream scales g."""
 
-    def __init__(self, g, safe_target, wt, weight, eps, num_classes, acc):
+    def __init__(self, g, safe_target, wt, weight, eps, num_classes, acc, z_loss=None):
         self.g, self.safe_target, self.wt, self.eps, self.num_classes = g, safe_target, wt, eps, num_classes
+        self.z_loss = z_loss  # (g_z per position, s), or None
         self.sw = weight.astype(acc).sum() if weight is not None else acc.type(num_classes)  # sum_j w_j
         self.w_row = _weight_row(weight, acc)
         self.b = _ce.ce_grad_smooth_coef(g, eps, num_classes) if eps > 0 else None  # g eps / C
         self.at_target = _ce.ce_grad_at_target(g, wt, eps)  # -g (1 - eps) w_t
 
-    def write(self, out, e, d, ix):
-        """out = a e - b w (+ at the target) for a block whose e = exp(z - m) and row sums d are given."""
+    def write(self, out, e, d, ix, m=None):
+        """out = a e - b w (+ at the target) for a block whose e = exp(z - m) and row sums d are given; with the
+        z-loss, a gains 2 g_z s (m + log d) / d (kernel.ce_z_loss_grad)."""
         a = _ce.ce_grad_coef(self.g[ix], self.wt[ix], self.sw, self.eps, self.num_classes, d)
+        if self.z_loss is not None:
+            a = a + _ce.ce_z_loss_coef(self.z_loss[0][ix], self.z_loss[1], m, d)
         if self.b is not None:  # a = g ((1 - eps) w_t + eps sw / C) / d, b = g eps / C
             _ce.ce_grad_dense_smooth_into(out, e, self.w_row, a, self.b[ix])
         else:
@@ -108,7 +112,7 @@ def _row_pass(logits, weight, eps, acc, grad=None, coef: GradientCoefficients | 
         e = _ce.base2_exp_into(buf, u)  # e = 2^u = exp(z - m), in (0, 1]
         d[ix] = db = _row_sum(e)  # d = sum_j e_j
         if coef is not None:
-            coef.write(buf, e, db, ix)
+            coef.write(buf, e, db, ix, mb)
             if not direct:
                 grad[ix] = buf
     return m, d, swu
@@ -132,12 +136,13 @@ def index_loss(logits, safe_target, valid, weight, eps, acc):
     return _losses(logits, safe_target, valid, weight, eps, acc, m, d, swu)
 
 
-def index_loss_and_grad(logits, safe_target, valid, weight, eps, g, acc):
-    """((nll, smooth), d loss / d logits) in one pass, for upstream scales g (N, 1, S) that are 0 where ignored."""
+def index_loss_and_grad(logits, safe_target, valid, weight, eps, g, acc, z_loss=None):
+    """((nll, smooth), d loss / d logits) in one pass, for upstream scales g (N, 1, S) that are 0 where ignored;
+    ``z_loss`` (g_z, s): the z-loss's gradient too."""
     num_classes = logits.shape[1]
     wt = target_weight(safe_target, valid, weight, acc)
     grad = np.empty(logits.shape, dtype=logits.dtype)
-    coef = GradientCoefficients(g, safe_target, wt, weight, eps, num_classes, acc)
+    coef = GradientCoefficients(g, safe_target, wt, weight, eps, num_classes, acc, z_loss)
     m, d, swu = _row_pass(logits, weight, eps, acc, grad, coef)
     return _losses(logits, safe_target, valid, weight, eps, acc, m, d, swu), grad
 
@@ -160,8 +165,8 @@ def prob_loss(logits, target, weight, eps, acc):
     return losses
 
 
-def prob_grad(logits, target, weight, eps, g, acc):
-    """d loss / d logits for probability targets and upstream scales g (N, 1, S)."""
+def prob_grad(logits, target, weight, eps, g, acc, z_loss=None):
+    """d loss / d logits for probability targets and upstream scales g (N, 1, S); ``z_loss`` (g_z, s) too."""
     n, num_classes, s = logits.shape
     w_row = _weight_row(weight, acc)
     grad = np.empty(logits.shape, dtype=logits.dtype)
@@ -171,6 +176,8 @@ def prob_grad(logits, target, weight, eps, g, acc):
         m, d = _stats(z)
         swy = (y * w_row).sum(axis=1, keepdims=True)  # sum_j w_j y_j, a row sum
         a = _ce.ce_prob_coef(g[ix], swy, d)  # g sum_j w_j y_j / d
+        if z_loss is not None:
+            a = a + _ce.ce_z_loss_coef(z_loss[0][ix], z_loss[1], m, d)  # + 2 g_z s lse / d
         e = _ce.shifted_exp(z, m)  # exp(z - m)
         grad[ix] = _ce.ce_prob_grad(e, y, w_row, a, g[ix])  # a exp(z - m) - g w y
     return grad

@@ -6,6 +6,7 @@ logits viewed as (N, C, S) (kernels/_layout.py); the block loops are kernels/num
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,7 @@ from kernels import _validate as validate
 from kernels import explain as _explain
 from kernels._generated import numpy_ce as _emitted_ce
 from kernels._layout import layout, loss_shape
-from kernels.numpy import _ce
+from kernels.numpy import _ce, _extras
 from kernels.numpy._arrays import as_array, reduce, upstream, working_dtype
 
 #: Whether cross_entropy emits explain's warnings (``warn_on_misuse``); cross_entropy reads it first.
@@ -33,6 +34,7 @@ class _Call:
     reduction: str
     eps: float
     input: np.ndarray
+    extras: _extras.Extras = _extras.OFF
 
     @property
     def dtype(self):
@@ -50,8 +52,9 @@ def _arrays(input, target, weight):
     return as_array(input, "input"), as_array(target, "target"), weight
 
 
-def _ce_call(input, target, weight, ignore_index, reduction, label_smoothing) -> _Call:
+def _ce_call(input, target, weight, ignore_index, reduction, label_smoothing, extras=(0.0, None)) -> _Call:
     """cross_entropy's checks (kernels/_validate.py, torch's order), then the target read by its kind."""
+    extras = _extras.Extras(*validate.lm_extras(*extras))
     input, target, weight = _arrays(input, target, weight)
     dtypes = input.dtype.name, target.dtype.name
     call = validate.cross_entropy_call(input.shape, target.shape, *dtypes, ignore_index, reduction, label_smoothing)
@@ -60,8 +63,10 @@ def _ce_call(input, target, weight, ignore_index, reduction, label_smoothing) ->
         if weight is not None:
             validate.weight(weight.shape, shape[1], prefix="cross_entropy: ")
         logits, target = input.reshape(shape), target.reshape(shape)
-        return _Call("prob", logits, target, None, weight, call.reduction, call.eps, input)
-    return _index_call(input, target, weight, call.ignore_index, call.reduction, call.eps)
+        return _Call("prob", logits, target, None, weight, call.reduction, call.eps, input, extras)
+    c = _index_call(input, target, weight, call.ignore_index, call.reduction, call.eps)
+    c.extras = extras
+    return c
 
 
 def _nll_call(input, target, weight, ignore_index, reduction) -> _Call:
@@ -100,10 +105,12 @@ def _mean_denominator(c: _Call, acc):
     return n * s if num_classes else np.nan
 
 
-def _per_position(c: _Call, grad_output, acc) -> np.ndarray:
-    """g of each position, (N, 1, S): grad_output times the reduction's factor; exactly 0 where ignored."""
+def _per_position(c: _Call, grad_output, acc, den=None) -> np.ndarray:
+    """g of each position, (N, 1, S): grad_output times the reduction's factor (1 / den for 'mean', den the
+    call's mean denominator unless given); exactly 0 where ignored."""
     n, _, s = c.logits.shape
-    den = _mean_denominator(c, acc) if c.reduction == "mean" else 1
+    if den is None:
+        den = _mean_denominator(c, acc) if c.reduction == "mean" else 1
     g = upstream(grad_output, c.reduction, den, c.shape, acc)
     g = np.broadcast_to(g, c.shape).reshape(n, 1, s) if c.reduction == "none" else np.broadcast_to(g, (n, 1, s))
     return g if c.valid is None else np.where(c.valid, g, acc.type(0))
@@ -112,10 +119,19 @@ def _per_position(c: _Call, grad_output, acc) -> np.ndarray:
 def _loss(c: _Call, terms=None) -> np.ndarray:
     """The loss of a validated call; ``terms``: (nll, smooth) per position when already computed."""
     acc = working_dtype(c.dtype)
+    if c.extras.on:  # in chunks, with the z-loss's own terms
+        with np.errstate(all="ignore"):
+            nll, smooth, zl = (
+                terms
+                or _extras.cross_entropy_terms(c.logits, c.kind, c.target, c.valid, c.weight, c.eps, acc, c.extras)[0]
+            )
+            plain = _loss(dataclasses.replace(c, extras=_extras.OFF), (nll, smooth))
+            count = _extras.z_loss_count(c.kind, c.valid, c.logits.shape)
+            return _extras.add_z_loss(plain, None if c.extras.z_loss == 0 else zl, c.reduction, count, c.shape, c.dtype)
     with np.errstate(all="ignore"):
         den = _mean_denominator(c, acc)
         if c.kind == "prob":
-            losses = _ce.prob_loss(c.logits, c.target, c.weight, c.eps, acc)
+            losses = terms[0] if terms else _ce.prob_loss(c.logits, c.target, c.weight, c.eps, acc)
             return reduce(losses.reshape(c.shape), c.reduction, den, c.dtype)
         nll, smooth = terms or _ce.index_loss(c.logits, c.target, c.valid, c.weight, c.eps, acc)
         if c.eps == 0:
@@ -141,11 +157,16 @@ def warn_on_misuse(enabled: bool = True):
     return MISUSE.set(enabled)
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-    """torch.nn.functional.cross_entropy on arrays (index or probability targets)."""
+def cross_entropy(
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0, *, lse_square_scale=0.0,
+    softcap=None,
+):  # fmt: skip
+    """torch.nn.functional.cross_entropy on arrays (index or probability targets); ``lse_square_scale`` and
+    ``softcap`` as in kernels.torch.cross_entropy (the z-loss and soft-capping; off by default)."""
     if MISUSE.on:  # opt-in, warn_on_misuse(): explain's warnings for this call
         _explain.warn(_explain.from_numpy(input, target, weight, ignore_index, reduction, label_smoothing))
-    return _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
+    extras = (lse_square_scale, softcap)
+    return _loss(_ce_call(input, target, weight, ignore_index, reduction, label_smoothing, extras))
 
 
 def _cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -153,38 +174,43 @@ def _cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mea
     return _loss(_ce_call(input, target, weight, ignore_index, reduction, label_smoothing))
 
 
-def cross_entropy_grad(
-    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0, grad_output=None
-):
-    """Vector-Jacobian product of cross_entropy with respect to ``input``."""
-    c = _ce_call(input, target, weight, ignore_index, reduction, label_smoothing)
+def _with_grad(c: _Call, grad_output):
+    """(terms or None, gradient) of a validated call: in chunks with the extras, else in one blocked pass."""
     acc = working_dtype(c.dtype)
+    g = _per_position(c, grad_output, acc)
+    if c.extras.on:
+        count = _extras.z_loss_count(c.kind, c.valid, c.logits.shape)
+        gz = _per_position(c, grad_output, acc, den=count) if c.extras.z_loss > 0 else None
+        return _extras.cross_entropy_terms(c.logits, c.kind, c.target, c.valid, c.weight, c.eps, acc, c.extras, g, gz)
+    if c.kind == "prob":
+        return None, _ce.prob_grad(c.logits, c.target, c.weight, c.eps, g, acc)
+    return _ce.index_loss_and_grad(c.logits, c.target, c.valid, c.weight, c.eps, g, acc)
+
+
+def cross_entropy_grad(
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0, grad_output=None, *,
+    lse_square_scale=0.0, softcap=None,
+):  # fmt: skip
+    """Vector-Jacobian product of cross_entropy with respect to ``input``."""
+    c = _ce_call(input, target, weight, ignore_index, reduction, label_smoothing, (lse_square_scale, softcap))
     with np.errstate(all="ignore"):
-        g = _per_position(c, grad_output, acc)
-        if c.kind == "prob":
-            grad = _ce.prob_grad(c.logits, c.target, c.weight, c.eps, g, acc)
-        else:
-            grad = _ce.index_grad(c.logits, c.target, c.valid, c.weight, c.eps, g, acc)
+        _, grad = _with_grad(c, grad_output)
     return grad.astype(c.input.dtype, copy=False).reshape(c.input.shape)
 
 
 def cross_entropy_with_grad(
-    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0, grad_output=None
-):
+    input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0, grad_output=None, *,
+    lse_square_scale=0.0, softcap=None,
+):  # fmt: skip
     """(cross_entropy(...), cross_entropy_grad(...)) from one pass over the logits (class indices).
 
     The gradient is written block by block into one preallocated array while each block is in cache;
     loss and gradient cost one exponential per element and no other N x C array. ``input`` is not
     modified. Probability targets are accepted too (two passes there).
     """
-    c = _ce_call(input, target, weight, ignore_index, reduction, label_smoothing)
-    acc = working_dtype(c.dtype)
+    c = _ce_call(input, target, weight, ignore_index, reduction, label_smoothing, (lse_square_scale, softcap))
     with np.errstate(all="ignore"):
-        g = _per_position(c, grad_output, acc)
-        if c.kind == "prob":
-            terms, grad = None, _ce.prob_grad(c.logits, c.target, c.weight, c.eps, g, acc)
-        else:
-            terms, grad = _ce.index_loss_and_grad(c.logits, c.target, c.valid, c.weight, c.eps, g, acc)
+        terms, grad = _with_grad(c, grad_output)
     return _loss(c, terms), grad.astype(c.input.dtype, copy=False).reshape(c.input.shape)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from kernels import _validate as validate
 from kernels._generated import numpy_ce as _emitted_ce
 from kernels._linear_call import linear_call, matching_dtypes
-from kernels.numpy import _ce
+from kernels.numpy import _ce, _extras
 from kernels.numpy._arrays import as_array, reduce, upstream, working_dtype
 
 #: The default chunk, as in kernels.torch: rows of about 8 MiB of logits, at least 32.
@@ -37,6 +37,7 @@ class _Call:
     loss_shape: tuple
     rows: int  # per chunk
     dtype: np.dtype
+    extras: _extras.Extras = _extras.OFF
 
 
 def _call(input, linear_weight, target, linear_bias, weight, reduction, ignore_index, label_smoothing, options):
@@ -90,53 +91,56 @@ def _chunks(c: _Call, acc):
         yield r0, r1, z.reshape(r1 - r0, c.num_classes, -1)
 
 
-def _run(c: _Call, g=None):
-    """((nll, smooth) per position, (dL/dx, dL/dW, dL/db) or None) over every chunk; g: (N, 1, S) upstream scales."""
+def _run(c: _Call, g=None, gz=None):
+    """((nll, smooth, zl) per position, (dL/dx, dL/dW, dL/db) or None) over every chunk; g, gz: (N, 1, S) upstream
+    scales of the loss and of the z-loss."""
     acc = working_dtype(c.dtype)
     n, s = c.x.shape[0], c.w.shape[0] // c.num_classes
-    nll, smooth = np.zeros((n, 1, s), dtype=acc), np.zeros((n, 1, s), dtype=acc)
+    nll, smooth, zl = (np.zeros((n, 1, s), dtype=acc) for _ in range(3))
     grads = None
     if g is not None:
         grads = [np.empty(c.x.shape, dtype=acc), np.zeros(c.w.shape, dtype=acc)]
         grads.append(None if c.b is None else np.zeros(c.b.shape, dtype=acc))
     for r0, r1, z in _chunks(c, acc):
         ix = slice(r0, r1)
-        target, valid = c.target[ix], None if c.valid is None else c.valid[ix]
-        if c.kind == "prob":
-            nll[ix] = _ce.prob_loss(z, target, c.weight, c.eps, acc)
-            gz = None if g is None else _ce.prob_grad(z, target, c.weight, c.eps, g[ix], acc)
-        elif g is None:
-            nll[ix], smooth[ix] = _ce.index_loss(z, target, valid, c.weight, c.eps, acc)
-            gz = None
-        else:
-            (nll[ix], smooth[ix]), gz = _ce.index_loss_and_grad(z, target, valid, c.weight, c.eps, g[ix], acc)
-        if gz is not None:
-            gz = gz.reshape(r1 - r0, -1)
-            grads[0][ix] = gz @ c.w.astype(acc, copy=False)  # dL/dx = g W
-            grads[1] += gz.T @ c.x[ix].astype(acc, copy=False)  # dL/dW += g^T x, in the working dtype
+        parts = [None if a is None else a[ix] for a in (c.target, c.valid, g, gz)]
+        (a, b, zz), gc = _extras.chunk(z, c.kind, parts[0], parts[1], c.weight, c.eps, acc, c.extras, *parts[2:])
+        nll[ix] = a
+        if b is not None:
+            smooth[ix] = b
+        if zz is not None:
+            zl[ix] = zz
+        if gc is not None:
+            gc = gc.reshape(r1 - r0, -1)
+            grads[0][ix] = gc @ c.w.astype(acc, copy=False)  # dL/dx = g W
+            grads[1] += gc.T @ c.x[ix].astype(acc, copy=False)  # dL/dW += g^T x, in the working dtype
             if grads[2] is not None:
-                grads[2] += gz.sum(axis=0)  # dL/db += sum_rows g
-    return (nll, smooth), grads
+                grads[2] += gc.sum(axis=0)  # dL/db += sum_rows g
+    return (nll, smooth, zl), grads
 
 
 def _loss(c: _Call, terms, acc) -> np.ndarray:
-    nll, smooth = terms
+    nll, smooth, zl = terms
     den = _den(c, acc)
     if c.kind == "prob" or c.eps == 0:
-        return reduce(nll.reshape(c.loss_shape), c.reduction, den, c.dtype)
-    if c.reduction == "none":  # (1 - eps) nll + eps/C smooth at each position
-        return _emitted_ce.ce_smoothed_loss(nll, smooth, c.eps, c.num_classes).reshape(c.loss_shape).astype(c.dtype)
-    # torch reduces both terms first: with den = 0 the nll mean is 0/0 = nan whatever the smoothing term
-    nll_term, smooth_term = (reduce(term, c.reduction, den, acc) for term in (nll, smooth))
-    return np.asarray(_emitted_ce.ce_smoothed_loss(nll_term, smooth_term, c.eps, c.num_classes)).astype(c.dtype)
+        loss = reduce(nll.reshape(c.loss_shape), c.reduction, den, c.dtype)
+    elif c.reduction == "none":  # (1 - eps) nll + eps/C smooth at each position
+        loss = _emitted_ce.ce_smoothed_loss(nll, smooth, c.eps, c.num_classes).reshape(c.loss_shape).astype(c.dtype)
+    else:  # torch reduces both terms first: with den = 0 the nll mean is 0/0 = nan whatever the smoothing term
+        nll_term, smooth_term = (reduce(term, c.reduction, den, acc) for term in (nll, smooth))
+        loss = np.asarray(_emitted_ce.ce_smoothed_loss(nll_term, smooth_term, c.eps, c.num_classes)).astype(c.dtype)
+    count = _extras.z_loss_count(c.kind, c.valid, c.target.shape)
+    return _extras.add_z_loss(loss, zl if c.extras.z_loss > 0 else None, c.reduction, count, c.loss_shape, c.dtype)
 
 
 def linear_cross_entropy(
     input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean", ignore_index=None,
-    label_smoothing=0.0, options=None,
+    label_smoothing=0.0, options=None, lse_square_scale=0.0, softcap=None,
 ):  # fmt: skip
-    """torch.nn.functional.linear_cross_entropy on arrays, chunked (``options.batch_chunk_size`` rows at a time)."""
+    """torch.nn.functional.linear_cross_entropy on arrays, chunked (``options.batch_chunk_size`` rows at a time);
+    ``lse_square_scale`` and ``softcap`` as in kernels.torch.linear_cross_entropy (off by default)."""
     c = _call(input, linear_weight, target, linear_bias, weight, reduction, ignore_index, label_smoothing, options)
+    c.extras = _extras.Extras(*validate.lm_extras(lse_square_scale, softcap))
     acc = working_dtype(c.dtype)
     with np.errstate(all="ignore"):
         return _loss(c, _run(c)[0], acc)
@@ -144,11 +148,12 @@ def linear_cross_entropy(
 
 def linear_cross_entropy_grad(
     input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean", ignore_index=None,
-    label_smoothing=0.0, options=None, grad_output=None,
+    label_smoothing=0.0, options=None, grad_output=None, lse_square_scale=0.0, softcap=None,
 ):  # fmt: skip
     """(dL/dinput, dL/dlinear_weight, dL/dlinear_bias or None) of linear_cross_entropy, the vector-Jacobian
     products for ``grad_output`` (ones of the loss's shape by default), in the arguments' dtypes and shapes."""
     c = _call(input, linear_weight, target, linear_bias, weight, reduction, ignore_index, label_smoothing, options)
+    c.extras = _extras.Extras(*validate.lm_extras(lse_square_scale, softcap))
     acc = working_dtype(c.dtype)
     with np.errstate(all="ignore"):
         n, s = c.x.shape[0], c.w.shape[0] // c.num_classes
@@ -160,7 +165,17 @@ def linear_cross_entropy_grad(
             else np.broadcast_to(g, (n, 1, s))
         )
         g = g if c.valid is None else np.where(c.valid, g, acc.type(0))
-        _, (gx, gw, gb) = _run(c, g)
+        gz = None
+        if c.extras.z_loss > 0:  # the z-loss's scales: 'mean' divides by the number of counted positions
+            count = _extras.z_loss_count(c.kind, c.valid, c.target.shape)
+            gz = upstream(grad_output, c.reduction, count if c.reduction == "mean" else 1, c.loss_shape, acc)
+            gz = (
+                np.broadcast_to(gz, c.loss_shape).reshape(n, 1, s)
+                if c.reduction == "none"
+                else np.broadcast_to(gz, (n, 1, s))
+            )
+            gz = gz if c.valid is None else np.where(c.valid, gz, acc.type(0))
+        _, (gx, gw, gb) = _run(c, g, gz)
     shapes = (np.shape(input), np.shape(linear_weight), None if linear_bias is None else np.shape(linear_bias))
     grads = zip((gx, gw, gb), shapes, strict=True)
     return tuple(None if grad is None else grad.reshape(shape).astype(c.x.dtype) for grad, shape in grads)

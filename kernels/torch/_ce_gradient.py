@@ -28,17 +28,23 @@ from kernels.torch import _fold
 class GradientCoefficients:
     """Per-position coefficients of the index-target gradient, all (N, 1, S), for upstream scales g."""
 
-    def __init__(self, g, safe_target, wt, weight, eps, num_classes, acc):
+    def __init__(self, g, safe_target, wt, weight, eps, num_classes, acc, z_loss=None):
         self.g, self.safe_target, self.wt, self.eps, self.num_classes = g, safe_target, wt, eps, num_classes
+        self.z_loss = z_loss  # (g_z per position, s): the z-loss's upstream scale and weight, or None
         self.sw = weight.to(acc).sum() if weight is not None else float(num_classes)  # sum_j w_j
         ones = torch.ones((), dtype=acc, device=g.device)  # w_j = 1: a tensor, as addcmul_ takes
         self.w_row = weight.to(acc)[None, :, None] if weight is not None else ones  # w_j along the classes
         self.b = _ce.ce_grad_smooth_coef(g, eps, num_classes) if eps > 0 else None  # g eps / C
         self.at_target = _ce.ce_grad_at_target(g, wt, eps)  # -g (1 - eps) w_t
 
-    def row_coefficient(self, d, ix=slice(None)):
-        """a = g ((1 - eps) w_t + eps sw / C) / d, the coefficient of exp(z - m)."""
-        return _ce.ce_grad_coef(self.g[ix], self.wt[ix], self.sw, self.eps, self.num_classes, d)
+    def row_coefficient(self, d, ix=slice(None), m=None):
+        """a = g ((1 - eps) w_t + eps sw / C) / d, the coefficient of exp(z - m); with the z-loss, plus
+        2 g_z s (m + log d) / d (kernel.ce_z_loss_grad, ce.z_loss_coefficient)."""
+        a = _ce.ce_grad_coef(self.g[ix], self.wt[ix], self.sw, self.eps, self.num_classes, d)
+        if self.z_loss is not None:
+            gz, zs = self.z_loss
+            a = a + _ce.ce_z_loss_coef(gz[ix], zs, m, d)
+        return a
 
     def target_views(self, block_list):
         """Per block: its views (safe_target, at_target, b) of the per-position coefficients."""

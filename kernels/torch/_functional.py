@@ -18,6 +18,8 @@ from kernels._layout import class_count
 from kernels.torch._autograd import working_dtype
 from kernels.torch._ce_indices import CrossEntropyIndex
 from kernels.torch._ce_probs import CrossEntropyProb
+from kernels.torch._chunk_targets import Extras, IndexTargets, ProbTargets
+from kernels.torch._chunked import CrossEntropyExtras
 from kernels.torch._nll import NllLoss
 from kernels.torch._pointwise import BinaryCrossEntropyWithLogits, KLDiv
 from kernels.torch._targets import classes, dtype_name, index_rows, shape_output
@@ -53,21 +55,47 @@ def warn_on_misuse(enabled: bool = True):
 
 
 def cross_entropy(
-    input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+    label_smoothing=0.0,
+    *,
+    lse_square_scale=0.0,
+    softcap=None,
 ):
-    """torch.nn.functional.cross_entropy: index or probability targets, weight, ignore_index, label_smoothing."""
+    """torch.nn.functional.cross_entropy: index or probability targets, weight, ignore_index, label_smoothing.
+
+    Beyond torch, for language-model heads (keyword-only, off by default): ``lse_square_scale`` s adds the
+    z-loss s LSE(z)^2 of every counted position (PaLM's; 'mean' divides its sum by the number of counted
+    positions, unweighted), and ``softcap`` c caps every logit to c tanh(z / c) before the loss (Gemma 2's).
+    """
     if MISUSE.on:  # opt-in, warn_on_misuse(): explain's warnings for this call
         _explain.warn(_explain.from_torch(input, target, weight, ignore_index, reduction, label_smoothing))
-    return _cross_entropy(input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing)
+    extras = (lse_square_scale, softcap) if lse_square_scale or softcap is not None else None
+    return _cross_entropy(input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing, extras)
 
 
 def _cross_entropy(
-    input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean", label_smoothing=0.0
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+    label_smoothing=0.0,
+    extras=None,
 ):
-    """cross_entropy without the misuse warnings (explain's last check runs this)."""
+    """cross_entropy without the misuse warnings (explain's last check runs this); ``extras``: (s, c) or None."""
     validate.legacy("cross_entropy", size_average, reduce)
     dtypes = dtype_name(input.dtype), dtype_name(target.dtype)
     call = validate.cross_entropy_call(input.shape, target.shape, *dtypes, ignore_index, reduction, label_smoothing)
+    if extras is not None:
+        return _with_extras(input, target, weight, call, Extras(*validate.lm_extras(*extras)))
     if call.kind == "prob":
         dtype = torch.promote_types(input.dtype, target.dtype)
         if weight is not None:
@@ -77,6 +105,29 @@ def _cross_entropy(
         return shape_output(out, input, call.reduction)
     safe_target, valid = index_rows(input, target, weight, call.ignore_index, call.eps, call.reduction)
     out = CrossEntropyIndex.apply(classes(input), safe_target, valid, weight, call.eps, call.reduction)
+    return shape_output(out, input, call.reduction)
+
+
+def _with_extras(input, target, weight, call, extras):
+    """cross_entropy with the z-loss or soft-capping: in chunks of rows (kernels/torch/_chunked.py)."""
+    c = class_count(tuple(input.shape))
+    logits = classes(input)
+    if call.kind == "prob":
+        if weight is not None:
+            validate.weight(tuple(weight.shape), c, prefix="cross_entropy: ")
+        probs = classes(target)
+
+        def make_targets(acc, need_target, need_weight):
+            return ProbTargets(probs, weight, call.eps, c, acc, need_target, need_weight, extras)
+
+        out = CrossEntropyExtras.apply(logits, probs, weight, make_targets, call.reduction, call.eps, c)
+    else:
+        safe_target, valid = index_rows(input, target, weight, call.ignore_index, call.eps, call.reduction)
+
+        def make_targets(acc, need_target, need_weight):
+            return IndexTargets(safe_target, valid, weight, call.eps, c, acc, extras)
+
+        out = CrossEntropyExtras.apply(logits, target, weight, make_targets, call.reduction, call.eps, c)
     return shape_output(out, input, call.reduction)
 
 

@@ -19,7 +19,7 @@ from kernels import _validate as validate
 from kernels._linear_call import linear_call, matching_dtypes
 from kernels.torch import _linear_chunks as chunks
 from kernels.torch._autograd import no_double_backward, working_dtype
-from kernels.torch._ce_indices import combine
+from kernels.torch._chunk_targets import Extras, IndexTargets, ProbTargets
 from kernels.torch._targets import dtype_name, index_rows
 
 #: The default chunk: rows whose logits fill about this many bytes of the working dtype, and at least
@@ -43,7 +43,8 @@ def chunk_rows(rows: int, logits_per_row: int, in_features: int, itemsize: int, 
 
 
 class LinearCrossEntropy(torch.autograd.Function):
-    """The chunked loss: x (N, H), W (C S, H), b (C S) or None; ``targets`` builds the loss terms of a chunk."""
+    """The chunked loss: x (N, H), W (C S, H), b (C S) or None; ``make_targets(acc, need_target, need_weight)`` builds
+    the chunk targets (kernels/torch/_chunk_targets.py)."""
 
     @staticmethod
     def forward(ctx, x, w, b, target, weight, make_targets, reduction, chunk, eps, num_classes):
@@ -55,15 +56,13 @@ class LinearCrossEntropy(torch.autograd.Function):
         layer = chunks.Linear(x, w, b, num_classes, acc, need if grads_now else (False,) * 3)
         targets = make_targets(acc, need_target and grads_now, need_weight and grads_now)
         shape = (x.shape[0], num_classes, w.shape[0] // num_classes)
-        valid = getattr(targets, "valid", None)
-        g = chunks.scales(reduction, shape, targets.den, valid, acc, x.device) if grads_now else None
-        chunks.run(layer, targets, chunk, g)
+        chunks.run(layer, targets, chunk, targets.scales(reduction, shape, acc, x.device) if grads_now else None)
         layer.release()  # the chunk buffer is not needed again before backward
-        ctx.layer, ctx.targets, ctx.reduction, ctx.chunk, ctx.shape = layer, targets, reduction, chunk, shape
-        ctx.used = False
+        ctx.layer, ctx.targets, ctx.make_targets = layer, targets, make_targets
+        ctx.reduction, ctx.chunk, ctx.shape, ctx.used = reduction, chunk, shape, False
         if reduction == "none":
             ctx.save_for_backward(x, w, b)
-        return combine(targets.nll, targets.smooth, reduction, targets.den, eps, num_classes, x.dtype)
+        return targets.loss(reduction, eps, num_classes, x.dtype)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -76,22 +75,17 @@ class LinearCrossEntropy(torch.autograd.Function):
         layer, targets = ctx.layer, ctx.targets
         anchors = (layer.x, layer.w, layer.b, grad_out)  # what a second differentiation would reach
         with torch.no_grad():
-            if ctx.reduction == "none":  # recompute each chunk for the per-row grad_out
+            if ctx.reduction == "none":  # each chunk's logits again, for the per-row grad_out
                 x, w, b = ctx.saved_tensors
-                need = ctx.needs_input_grad[:3]
-                grads = chunks.Linear(x, w, b, layer.num_classes, layer.acc, need)
-                valid = getattr(targets, "valid", None)
-                g = chunks.scales("none", ctx.shape, targets.den, valid, layer.acc, x.device, grad_out)
-                targets.gt = torch.empty_like(targets.target) if ctx.needs_input_grad[3] else None
-                if ctx.needs_input_grad[4] and getattr(targets, "weight", None) is not None:
-                    targets.gw = torch.zeros_like(targets.weight, dtype=layer.acc)
-                chunks.backward(grads, targets, ctx.chunk, g)
+                need_weight = getattr(targets, "weight", None) is not None and ctx.needs_input_grad[4]
+                targets = ctx.make_targets(layer.acc, ctx.needs_input_grad[3], need_weight)
+                grads = chunks.Linear(x, w, b, layer.num_classes, layer.acc, ctx.needs_input_grad[:3])
+                chunks.run(grads, targets, ctx.chunk, targets.scales("none", ctx.shape, layer.acc, x.device, grad_out))
                 gx, gw, gb = grads.gradients()
             else:  # formed in forward for grad_out = 1: scale in place, unless loss.backward() passed 1
                 scale = grad_out if grad_out.device.type != "cpu" or bool(grad_out != 1) else None
                 gx, gw, gb = layer.gradients(scale)
-                for name in ("gt", "gw"):
-                    extra = getattr(targets, name, None)
+                for extra in (getattr(targets, "gt", None), getattr(targets, "gw", None)):
                     if extra is not None and scale is not None:
                         extra.mul_(scale.to(extra.dtype))
             gt = getattr(targets, "gt", None)
@@ -114,6 +108,8 @@ def linear_cross_entropy(
     ignore_index=None,
     label_smoothing=0.0,
     options=None,
+    lse_square_scale=0.0,
+    softcap=None,
 ):
     """torch.nn.functional.linear_cross_entropy, chunked: cross_entropy(linear(input, W, b), target, ...) without
     ever holding the N x C logits, for every target kind, weight, ignore_index, label_smoothing and reduction.
@@ -123,7 +119,12 @@ def linear_cross_entropy(
     always accumulate in float32). Without it, each chunk's logits are about 8 MiB. For 'mean' and 'sum'
     the gradients are formed in forward, so one backward per call (a second raises); higher-order
     gradients are not supported.
+
+    Beyond torch, for language-model heads (both off by default): ``lse_square_scale`` s adds the z-loss
+    s LSE(z)^2 of every counted row (PaLM's; 'mean' divides its sum by the number of counted rows), and
+    ``softcap`` c caps every logit to c tanh(z / c) before the loss (Gemma 2's).
     """
+    extras = Extras(*validate.lm_extras(lse_square_scale, softcap))
     bias_shape = None if linear_bias is None else tuple(linear_bias.shape)
     call = linear_call(input.shape, linear_weight.shape, bias_shape, target.shape, ignore_index)
     dtypes = [dtype_name(t.dtype) for t in (input, linear_weight)]
@@ -148,7 +149,7 @@ def linear_cross_entropy(
         probs = target.reshape(n, c, s)
 
         def make_targets(acc, need_target, need_weight):
-            return chunks.ProbTargets(probs, weight, ce.eps, c, acc, need_target, need_weight)
+            return ProbTargets(probs, weight, ce.eps, c, acc, need_target, need_weight, extras)
 
         out = LinearCrossEntropy.apply(x, w, b, probs, weight, make_targets, ce.reduction, rows, ce.eps, c)
     else:
@@ -156,7 +157,7 @@ def linear_cross_entropy(
         safe_target, valid = index_rows(input, target, weight, ce.ignore_index, ce.eps, ce.reduction, shape=shape)
 
         def make_targets(acc, need_target, need_weight):
-            return chunks.IndexTargets(safe_target, valid, weight, ce.eps, c, acc)
+            return IndexTargets(safe_target, valid, weight, ce.eps, c, acc, extras)
 
         out = LinearCrossEntropy.apply(x, w, b, target, weight, make_targets, ce.reduction, rows, ce.eps, c)
     if ce.reduction != "none":

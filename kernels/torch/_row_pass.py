@@ -103,7 +103,7 @@ def row_pass(logits, safe_target, weight, eps, acc, overwrite: GradientCoefficie
         e = _ce.base2_exp_into(buf, u)  # e = 2^u = exp(z - m), in (0, 1]
         torch.sum(e, 1, keepdim=True, out=db)  # d = sum_j e_j, straight into d
         if overwrite is not None:
-            overwrite.write(buf, e, overwrite.row_coefficient(db, ix), block_targets)
+            overwrite.write(buf, e, overwrite.row_coefficient(db, ix, mb), block_targets)
             if not workspace.in_place:
                 block.copy_(buf)
     if fold:

@@ -9,7 +9,7 @@ folded_claims.py    the folded forms (one fused multiply-add per element) equal 
 
 from __future__ import annotations
 
-from derivations.emission.ce import folded_claims, gradient_claims, loss_claims
+from derivations.emission.ce import extras, folded_claims, gradient_claims, loss_claims
 from derivations.emission.ce.forms import kernels
 from derivations.engine.core import Claim
 
@@ -17,5 +17,5 @@ __all__ = ["claims", "kernels"]
 
 
 def claims() -> list[Claim]:
-    """The family's claims: losses, gradients, then the folded forms."""
-    return [*loss_claims.claims(), *gradient_claims.claims(), *folded_claims.claims()]
+    """The family's claims: losses, gradients, the folded forms, then the extras."""
+    return [*loss_claims.claims(), *gradient_claims.claims(), *folded_claims.claims(), *extras.claims()]

@@ -117,13 +117,13 @@ def sample_positive(n, rng) -> dict:
     return {**sample(n, rng), **scalar(G, rng, 0.1, 2)}
 
 
-def claims_of(module: str) -> Claims:
-    """The claim list of one kernel-claims module, with this family's defaults."""
-    return Claims(
-        module,
+def claims_of(module: str, **overrides) -> Claims:
+    """The claim list of one kernel-claims module, with this family's defaults (``overrides`` replace them)."""
+    defaults = dict(
         page=PAGE,
         assumptions=ASSUMPTIONS,
         sympy_assumptions=("z real", "m real", "w real", "n positive integer"),
         sample=sample,
         concrete=(2, 3, 4),
     )
+    return Claims(module, **{**defaults, **overrides})

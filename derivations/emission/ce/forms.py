@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from derivations.emission.ce import extras
 from derivations.emission.kernel import (
     DF,
     EPS,
@@ -52,7 +53,8 @@ from derivations.emission.kernel import (
 
 
 def kernels() -> list[Kernel]:
-    """Every softmax cross-entropy kernel, in emission order; ``into``: the block argument of the ``_into`` twin."""
+    """Every softmax cross-entropy kernel, in emission order; ``into``: the block argument of the ``_into`` twin.
+    The z-loss and soft-capping kernels are declared in extras.py, next to their claims, and listed last."""
     stat = evaluated_first(M - Z) + sp.log(D)  # lse - z_k = (m - z_k) + log d, both terms >= 0
     shift = (Z - M) / sp.log(2)  # u_k = (z_k - m) / ln 2 <= 0: exp(z_k - m) = 2^u_k
     return [
@@ -236,6 +238,7 @@ def kernels() -> list[Kernel]:
         Kernel(
             "nll_grad_at_target", -G * WT, (G, WT), "kernel.nll_grad", "NLL gradient, added at the target class only."
         ),
+        *extras.kernels(),
     ]
 
 
