@@ -14,6 +14,7 @@ without gradients.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import random
@@ -172,7 +173,10 @@ def main(argv=None) -> int:
                     flush=True,
                 )
     if args.json:
-        meta = {"torch": torch.__version__, "threads": 1, "rounds": args.rounds}
+        from benchmarks.__main__ import _machine
+
+        meta = {"date": datetime.date.today().isoformat(), "machine": _machine(), "torch": torch.__version__}
+        meta.update(rounds=args.rounds, allocator="glibc pinned (benchmarks/timing.py), as the cross-entropy rows")
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "rows": rows}, f, indent=1)
     return 0

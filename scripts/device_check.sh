@@ -14,6 +14,7 @@ nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1 || true
   > "$OUT/torch.txt" 2>&1 || { cat "$OUT/torch.txt"; echo "no CUDA device: nothing to check"; exit 1; }
 timeout 300 "$PY" -m pytest -q -p no:cacheprovider -m cuda \
   tests/test_parity_torch.py tests/test_bad_input.py tests/test_explain_reports.py tests/test_benchmark_cuda.py \
+  tests/test_linear_cuda.py \
   > "$OUT/pytest-cuda.log" 2>&1
 echo "pytest -m cuda: rc=$?" >> "$OUT/status.txt"
 for dtype in float32 bfloat16; do

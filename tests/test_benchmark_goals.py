@@ -41,3 +41,29 @@ def test_a_time_just_over_its_limit_is_missed_and_memory_within_its_precision_is
     assert _line(lines, "forward+backward peak extra memory <= 1.0 L").startswith("- met")  # 1.01: within 0.01
     assert _line(lines, "forward peak extra memory <= 0.05 L;").startswith("- **missed**")  # 0.07: beyond 0.05 + 0.01
     assert _line(lines, "overwrite_logits: time").startswith("- **not measured**")
+
+
+import linear_benchmarks_hook  # noqa: E402
+
+
+def _linear(method, options="plain", time=1.0, memory=None, forward=None):
+    return {"shape": "2048x512x32000", "options": options, "method": method, "time_ratio": time,
+            "time_ratio_range": [time, time], "peak_extra_L": memory, "forward_extra_L": forward}  # fmt: skip
+
+
+def test_the_linear_heads_goals_are_judged_from_the_measurement():
+    rows = [
+        _linear("reference", memory=2.7, forward=2.0),
+        _linear("torch_chunked", time=1.6, memory=0.27, forward=0.01),
+        _linear("ours", time=0.89, memory=0.031, forward=0.035),
+    ]
+    lines = linear_benchmarks_hook._goal_lines(rows)
+    assert _line(lines, "<= 0.75x the reference").startswith("- **missed** (by 19%)")
+    assert _line(lines, "0.6x torch's chunked").startswith("- met")  # 0.89 / 1.6 = 0.56 of torch's chunked time
+    assert _line(lines, "beyond the gradients <= 0.05 L").startswith("- met")
+    assert _line(lines, "forward without gradients <= 0.02 L").startswith("- **missed**")
+    assert _line(lines, "torch.compile").startswith("- **not measured**")
+    rows[1]["time_ratio"] = 1.4  # 0.89 / 1.4 = 0.64: above 0.6
+    assert _line(linear_benchmarks_hook._goal_lines(rows), "0.6x torch's chunked").startswith("- **missed** (by 6%)")
+    table = linear_benchmarks_hook._table(rows)
+    assert len(table) == 2 + len(rows) and "| ours | 0.89x (0.89-0.89) | 0.031 / 0.035 L |" in table[-1]
