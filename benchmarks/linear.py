@@ -16,15 +16,14 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import random
 import statistics
-import subprocess
-import sys
 import time
 
 import torch
 import torch.nn.functional as F
+
+from benchmarks.memory import run_child
 
 SHAPES = ((2048, 512, 32000), (512, 1024, 128256))  # (N, H, C)
 OPTIONS = {"plain": {}, "weight+ignore+ls": {"weight": True, "ignore_index": True, "label_smoothing": 0.1}}
@@ -129,16 +128,7 @@ print(json.dumps({"extra": kb("VmHWM") - before - grads, "L": spec["shape"][0] *
 def memory(shape, options, method, pass_) -> float:
     """Peak memory of one call beyond the inputs and the gradients it returns, in L, in a fresh subprocess."""
     spec = {"shape": list(shape), "options": options, "method": method, "pass": pass_}
-    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", OMP_NUM_THREADS="1")
-    env["PYTHONPATH"] = (
-        os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.pathsep + env.get("PYTHONPATH", "")
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", _CHILD, json.dumps(spec)], capture_output=True, text=True, env=env, timeout=1200
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"memory case {spec} failed:\n{done.stderr[-2000:]}")
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = run_child(_CHILD, spec)
     return out["extra"] / out["L"]
 
 

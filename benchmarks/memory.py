@@ -71,15 +71,21 @@ def measure(spec: dict) -> float:
     """Peak extra memory of one run of the case ``spec`` (see benchmarks.cases), in units of L."""
     if spec.get("device", "cpu") == "cuda":
         return measure_cuda(spec)
+    out = run_child(_CHILD, spec)
+    return out["extra_bytes"] / out["logits_bytes"]
+
+
+def run_child(code: str, spec: dict) -> dict:
+    """Run ``code`` in a fresh Python with ``spec`` as its argument (big blocks straight from the OS, one thread)
+    and return the JSON object it prints last."""
     if not os.path.exists("/proc/self/clear_refs"):
         raise RuntimeError("peak-memory measurement needs Linux /proc/self/clear_refs")
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536", OMP_NUM_THREADS="1")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, json.dumps(spec)], capture_output=True, text=True, env=env, timeout=600
+        [sys.executable, "-c", code, json.dumps(spec)], capture_output=True, text=True, env=env, timeout=1200
     )
     if proc.returncode != 0:
         raise RuntimeError(f"memory case {spec} failed:\n{proc.stderr[-2000:]}")
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
-    return out["extra_bytes"] / out["logits_bytes"]
+    return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -75,22 +75,6 @@ def reduction(value, allowed=("none", "mean", "sum")) -> str:
     return value
 
 
-def lm_extras(lse_square_scale, softcap) -> tuple[float, float | None]:
-    """(s, c): the z-loss weight, a finite float >= 0, and the soft cap, None or a finite float > 0."""
-    if isinstance(lse_square_scale, (str, bytes)) or isinstance(softcap, (str, bytes)):
-        raise TypeError("lse_square_scale and softcap must be numbers (softcap may be None), not text")
-    try:
-        scale = float(lse_square_scale)
-        cap = None if softcap is None else float(softcap)
-    except (TypeError, ValueError):
-        raise TypeError("lse_square_scale and softcap must be numbers (softcap may be None)") from None
-    if not 0.0 <= scale < float("inf"):
-        raise ValueError(f"lse_square_scale must be a finite number >= 0, got {lse_square_scale}: 1e-4 is PaLM's")
-    if cap is not None and not 0.0 < cap < float("inf"):
-        raise ValueError(f"softcap must be a finite number > 0 or None, got {softcap}: 30.0 is Gemma 2's final cap")
-    return scale, cap
-
-
 def label_smoothing(value) -> float:
     """torch's rule: > 1 is an error, anything not > 0 (negative, nan) means no smoothing."""
     value = float(value)

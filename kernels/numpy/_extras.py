@@ -10,32 +10,15 @@ calls it on each chunk of logits, ``cross_entropy_terms`` on chunks of the calle
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from kernels._extras import OFF, Extras  # noqa: F401  (OFF: the default of the calls' extras)
 from kernels._generated import numpy_ce as _emitted
 from kernels.numpy import _ce
 from kernels.numpy._arrays import reduce
 
 #: Rows per chunk of cross_entropy with the extras: about this many bytes of logits.
 CHUNK_BYTES = 8 << 20
-
-
-@dataclass(frozen=True)
-class Extras:
-    """The z-loss weight s (lse_square_scale; 0: off) and the soft cap c (softcap; None: off)."""
-
-    z_loss: float = 0.0
-    cap: float | None = None
-
-    @property
-    def on(self) -> bool:
-        return self.z_loss > 0 or self.cap is not None
-
-
-#: Neither extra.
-OFF = Extras()
 
 
 def chunk(z, kind, target, valid, weight, eps, acc, extras: Extras, g=None, gz=None):
@@ -70,6 +53,13 @@ def z_loss_count(kind, valid, shape) -> float:
     return int(valid.sum()) if kind == "index" else shape[0] * shape[2]
 
 
+def store(terms, ix, parts) -> None:
+    """Write one chunk's (nll, smooth, zl) into the rows ``ix`` of every position's terms (None: not computed)."""
+    for into, part in zip(terms, parts, strict=True):
+        if part is not None:
+            into[ix] = part
+
+
 def cross_entropy_terms(logits, kind, target, valid, weight, eps, acc, extras, g=None, gz=None):
     """((nll, smooth, zl), grad or None) over every chunk of rows of the (N, C, S) logits."""
     n, c, s = logits.shape
@@ -80,12 +70,8 @@ def cross_entropy_terms(logits, kind, target, valid, weight, eps, acc, extras, g
         ix = slice(r0, min(n, r0 + rows))
         parts = [None if a is None else a[ix] for a in (target, valid, g, gz)]
         z = logits[ix].astype(acc, copy=True)
-        (a, b, zz), gc = chunk(z, kind, parts[0], parts[1], weight, eps, acc, extras, parts[2], parts[3])
-        nll[ix] = a
-        if b is not None:
-            smooth[ix] = b
-        if zz is not None:
-            zl[ix] = zz
+        found, gc = chunk(z, kind, parts[0], parts[1], weight, eps, acc, extras, parts[2], parts[3])
+        store((nll, smooth, zl), ix, found)
         if gc is not None:
             grad[ix] = gc
     return (nll, smooth, zl), grad

@@ -13,6 +13,7 @@ import numpy as np
 
 from kernels import _validate as validate
 from kernels import explain as _explain
+from kernels._extras import extras as extras_of
 from kernels._generated import numpy_ce as _emitted_ce
 from kernels._layout import layout, loss_shape
 from kernels.numpy import _ce, _extras
@@ -54,7 +55,7 @@ def _arrays(input, target, weight):
 
 def _ce_call(input, target, weight, ignore_index, reduction, label_smoothing, extras=(0.0, None)) -> _Call:
     """cross_entropy's checks (kernels/_validate.py, torch's order), then the target read by its kind."""
-    extras = _extras.Extras(*validate.lm_extras(*extras))
+    extras = extras_of(*extras)
     input, target, weight = _arrays(input, target, weight)
     dtypes = input.dtype.name, target.dtype.name
     call = validate.cross_entropy_call(input.shape, target.shape, *dtypes, ignore_index, reduction, label_smoothing)

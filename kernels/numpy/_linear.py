@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kernels import _validate as validate
+from kernels._extras import extras as extras_of
 from kernels._generated import numpy_ce as _emitted_ce
 from kernels._linear_call import linear_call, matching_dtypes
 from kernels.numpy import _ce, _extras
@@ -104,12 +105,8 @@ def _run(c: _Call, g=None, gz=None):
     for r0, r1, z in _chunks(c, acc):
         ix = slice(r0, r1)
         parts = [None if a is None else a[ix] for a in (c.target, c.valid, g, gz)]
-        (a, b, zz), gc = _extras.chunk(z, c.kind, parts[0], parts[1], c.weight, c.eps, acc, c.extras, *parts[2:])
-        nll[ix] = a
-        if b is not None:
-            smooth[ix] = b
-        if zz is not None:
-            zl[ix] = zz
+        found, gc = _extras.chunk(z, c.kind, parts[0], parts[1], c.weight, c.eps, acc, c.extras, *parts[2:])
+        _extras.store((nll, smooth, zl), ix, found)
         if gc is not None:
             gc = gc.reshape(r1 - r0, -1)
             grads[0][ix] = gc @ c.w.astype(acc, copy=False)  # dL/dx = g W
@@ -140,7 +137,7 @@ def linear_cross_entropy(
     """torch.nn.functional.linear_cross_entropy on arrays, chunked (``options.batch_chunk_size`` rows at a time);
     ``lse_square_scale`` and ``softcap`` as in kernels.torch.linear_cross_entropy (off by default)."""
     c = _call(input, linear_weight, target, linear_bias, weight, reduction, ignore_index, label_smoothing, options)
-    c.extras = _extras.Extras(*validate.lm_extras(lse_square_scale, softcap))
+    c.extras = extras_of(lse_square_scale, softcap)
     acc = working_dtype(c.dtype)
     with np.errstate(all="ignore"):
         return _loss(c, _run(c)[0], acc)
@@ -153,7 +150,7 @@ def linear_cross_entropy_grad(
     """(dL/dinput, dL/dlinear_weight, dL/dlinear_bias or None) of linear_cross_entropy, the vector-Jacobian
     products for ``grad_output`` (ones of the loss's shape by default), in the arguments' dtypes and shapes."""
     c = _call(input, linear_weight, target, linear_bias, weight, reduction, ignore_index, label_smoothing, options)
-    c.extras = _extras.Extras(*validate.lm_extras(lse_square_scale, softcap))
+    c.extras = extras_of(lse_square_scale, softcap)
     acc = working_dtype(c.dtype)
     with np.errstate(all="ignore"):
         n, s = c.x.shape[0], c.w.shape[0] // c.num_classes

@@ -43,6 +43,16 @@ def no_double_backward(name: str, grads: tuple, anchors: tuple) -> tuple:
     return tuple(None if g is None else _NoDoubleBackward.apply(name, g, *live) for g in grads)
 
 
+def handed_over(ctx, name: str) -> None:
+    """Raise if a backward that hands over gradients formed in forward ('mean', 'sum') runs twice for one call."""
+    if ctx.used and ctx.reduction != "none":
+        raise RuntimeError(
+            f"{name}: backward ran twice through one call; for 'mean' and 'sum' its gradients were formed in forward "
+            "and handed over by the first. Call the loss again for a second backward"
+        )
+    ctx.used = True
+
+
 def zero(like: torch.Tensor) -> torch.Tensor:
     """A 0-d zero of ``like``'s dtype and device (torch.where's cheapest second operand)."""
     return torch.zeros((), dtype=like.dtype, device=like.device)

@@ -12,27 +12,14 @@ divides the cross-entropy terms by the weight of all kept positions and the z-lo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
+from kernels._extras import OFF, Extras
 from kernels._generated import torch_ce as _ce
 from kernels.torch._autograd import per_position, reduce, smoothed, target_weight, weight_row, zero
 from kernels.torch._ce_gradient import GradientCoefficients
 from kernels.torch._ce_indices import combine, index_terms
 from kernels.torch._row_pass import row_pass
-
-
-@dataclass(frozen=True)
-class Extras:
-    """The z-loss weight s (lse_square_scale; 0: off) and the soft cap c (softcap; None: off)."""
-
-    z_loss: float = 0.0
-    cap: float | None = None
-
-    @property
-    def on(self) -> bool:
-        return self.z_loss > 0 or self.cap is not None
 
 
 def _capped(z, extras: Extras, need_factor: bool):
@@ -77,7 +64,7 @@ class _Terms:
 class IndexTargets(_Terms):
     """Class-index targets: (N, 1, S) safe targets, kept positions, w_t."""
 
-    def __init__(self, safe_target, valid, weight, eps, num_classes, acc, extras=Extras()):
+    def __init__(self, safe_target, valid, weight, eps, num_classes, acc, extras=OFF):
         self.safe_target, self.weight, self.eps, self.num_classes = safe_target, weight, eps, num_classes
         self.wt = target_weight(safe_target, valid, weight, acc)  # w_t, 0 where ignored
         self.den = self.wt.sum()  # 'mean' divides by the weight of all kept rows, not per chunk
@@ -107,7 +94,7 @@ class IndexTargets(_Terms):
 class ProbTargets(_Terms):
     """Class probabilities (N, C, S): the loss, and the gradients of logits, target and weight."""
 
-    def __init__(self, target, weight, eps, num_classes, acc, need_target=False, need_weight=False, extras=Extras()):
+    def __init__(self, target, weight, eps, num_classes, acc, need_target=False, need_weight=False, extras=OFF):
         self.target, self.weight, self.eps, self.num_classes = target, weight, eps, num_classes
         n, _, s = target.shape
         self.den = n * s if num_classes else float("nan")  # mean over positions (torch: nan when C = 0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from kernels.torch._autograd import no_double_backward, working_dtype
+from kernels.torch._autograd import handed_over, no_double_backward, working_dtype
 from kernels.torch._linear_chunks import run
 
 #: Rows per chunk: about this many bytes of logits in the working dtype.
@@ -69,12 +69,7 @@ class CrossEntropyExtras(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_out):
-        if ctx.used and ctx.reduction != "none":
-            raise RuntimeError(
-                "cross_entropy: backward ran twice through one call with lse_square_scale or softcap; its gradient was "
-                "formed in forward and handed over by the first. Call the loss again for a second backward"
-            )
-        ctx.used = True
+        handed_over(ctx, "cross_entropy (with lse_square_scale or softcap)")
         (logits,) = ctx.saved_tensors
         targets = ctx.targets
         with torch.no_grad():

@@ -13,12 +13,13 @@ import torch
 
 from kernels import _validate as validate
 from kernels import explain as _explain
+from kernels._extras import extras as extras_of
 from kernels._generated import torch_kl as _kl
 from kernels._layout import class_count
 from kernels.torch._autograd import working_dtype
 from kernels.torch._ce_indices import CrossEntropyIndex
 from kernels.torch._ce_probs import CrossEntropyProb
-from kernels.torch._chunk_targets import Extras, IndexTargets, ProbTargets
+from kernels.torch._chunk_targets import IndexTargets, ProbTargets
 from kernels.torch._chunked import CrossEntropyExtras
 from kernels.torch._nll import NllLoss
 from kernels.torch._pointwise import BinaryCrossEntropyWithLogits, KLDiv
@@ -95,7 +96,7 @@ def _cross_entropy(
     dtypes = dtype_name(input.dtype), dtype_name(target.dtype)
     call = validate.cross_entropy_call(input.shape, target.shape, *dtypes, ignore_index, reduction, label_smoothing)
     if extras is not None:
-        return _with_extras(input, target, weight, call, Extras(*validate.lm_extras(*extras)))
+        return _with_extras(input, target, weight, call, extras_of(*extras))
     if call.kind == "prob":
         dtype = torch.promote_types(input.dtype, target.dtype)
         if weight is not None:

@@ -16,10 +16,11 @@ import math
 import torch
 
 from kernels import _validate as validate
+from kernels._extras import extras as extras_of
 from kernels._linear_call import linear_call, matching_dtypes
 from kernels.torch import _linear_chunks as chunks
-from kernels.torch._autograd import no_double_backward, working_dtype
-from kernels.torch._chunk_targets import Extras, IndexTargets, ProbTargets
+from kernels.torch._autograd import handed_over, no_double_backward, working_dtype
+from kernels.torch._chunk_targets import IndexTargets, ProbTargets
 from kernels.torch._targets import dtype_name, index_rows
 
 #: The default chunk: rows whose logits fill about this many bytes of the working dtype, and at least
@@ -66,12 +67,7 @@ class LinearCrossEntropy(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_out):
-        if ctx.used and ctx.reduction != "none":
-            raise RuntimeError(
-                "linear_cross_entropy: backward ran twice through one call; for 'mean' and 'sum' its gradients "
-                "were formed in forward and handed over by the first. Call the loss again for a second backward"
-            )
-        ctx.used = True
+        handed_over(ctx, "linear_cross_entropy")
         layer, targets = ctx.layer, ctx.targets
         anchors = (layer.x, layer.w, layer.b, grad_out)  # what a second differentiation would reach
         with torch.no_grad():
@@ -124,7 +120,7 @@ def linear_cross_entropy(
     s LSE(z)^2 of every counted row (PaLM's; 'mean' divides its sum by the number of counted rows), and
     ``softcap`` c caps every logit to c tanh(z / c) before the loss (Gemma 2's).
     """
-    extras = Extras(*validate.lm_extras(lse_square_scale, softcap))
+    extras = extras_of(lse_square_scale, softcap)
     bias_shape = None if linear_bias is None else tuple(linear_bias.shape)
     call = linear_call(input.shape, linear_weight.shape, bias_shape, target.shape, ignore_index)
     dtypes = [dtype_name(t.dtype) for t in (input, linear_weight)]
