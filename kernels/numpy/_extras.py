@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from kernels._chunking import chunk_rows
 from kernels._extras import OFF, Extras  # noqa: F401  (OFF: the default of the calls' extras)
 from kernels._generated import numpy_ce as _emitted
 from kernels.numpy import _ce
 from kernels.numpy._arrays import reduce
-
-#: Rows per chunk of cross_entropy with the extras: about this many bytes of logits.
-CHUNK_BYTES = 8 << 20
 
 
 def chunk(z, kind, target, valid, weight, eps, acc, extras: Extras, g=None, gz=None):
@@ -63,7 +61,7 @@ def store(terms, ix, parts) -> None:
 def cross_entropy_terms(logits, kind, target, valid, weight, eps, acc, extras, g=None, gz=None):
     """((nll, smooth, zl), grad or None) over every chunk of rows of the (N, C, S) logits."""
     n, c, s = logits.shape
-    rows = max(1, CHUNK_BYTES // max(1, c * s * acc.itemsize))
+    rows = chunk_rows(n, c * s, acc.itemsize)
     nll, smooth, zl = (np.zeros((n, 1, s), dtype=acc) for _ in range(3))
     grad = None if g is None else np.empty(logits.shape, dtype=acc)
     for r0 in range(0, n, rows):

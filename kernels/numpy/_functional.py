@@ -53,9 +53,8 @@ def _arrays(input, target, weight):
     return as_array(input, "input"), as_array(target, "target"), weight
 
 
-def _ce_call(input, target, weight, ignore_index, reduction, label_smoothing, extras=(0.0, None)) -> _Call:
+def _ce_call(input, target, weight, ignore_index, reduction, label_smoothing, extras=_extras.OFF) -> _Call:
     """cross_entropy's checks (kernels/_validate.py, torch's order), then the target read by its kind."""
-    extras = extras_of(*extras)
     input, target, weight = _arrays(input, target, weight)
     dtypes = input.dtype.name, target.dtype.name
     call = validate.cross_entropy_call(input.shape, target.shape, *dtypes, ignore_index, reduction, label_smoothing)
@@ -166,7 +165,7 @@ def cross_entropy(
     ``softcap`` as in kernels.torch.cross_entropy (the z-loss and soft-capping; off by default)."""
     if MISUSE.on:  # opt-in, warn_on_misuse(): explain's warnings for this call
         _explain.warn(_explain.from_numpy(input, target, weight, ignore_index, reduction, label_smoothing))
-    extras = (lse_square_scale, softcap)
+    extras = extras_of(lse_square_scale, softcap)
     return _loss(_ce_call(input, target, weight, ignore_index, reduction, label_smoothing, extras))
 
 
@@ -193,7 +192,7 @@ def cross_entropy_grad(
     lse_square_scale=0.0, softcap=None,
 ):  # fmt: skip
     """Vector-Jacobian product of cross_entropy with respect to ``input``."""
-    c = _ce_call(input, target, weight, ignore_index, reduction, label_smoothing, (lse_square_scale, softcap))
+    c = _ce_call(input, target, weight, ignore_index, reduction, label_smoothing, extras_of(lse_square_scale, softcap))
     with np.errstate(all="ignore"):
         _, grad = _with_grad(c, grad_output)
     return grad.astype(c.input.dtype, copy=False).reshape(c.input.shape)
@@ -209,7 +208,7 @@ def cross_entropy_with_grad(
     loss and gradient cost one exponential per element and no other N x C array. ``input`` is not
     modified. Probability targets are accepted too (two passes there).
     """
-    c = _ce_call(input, target, weight, ignore_index, reduction, label_smoothing, (lse_square_scale, softcap))
+    c = _ce_call(input, target, weight, ignore_index, reduction, label_smoothing, extras_of(lse_square_scale, softcap))
     with np.errstate(all="ignore"):
         terms, grad = _with_grad(c, grad_output)
     return _loss(c, terms), grad.astype(c.input.dtype, copy=False).reshape(c.input.shape)

@@ -13,14 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from kernels import _validate as validate
+from kernels._chunking import linear_chunk_rows
 from kernels._extras import extras as extras_of
 from kernels._generated import numpy_ce as _emitted_ce
 from kernels._linear_call import linear_call, matching_dtypes
 from kernels.numpy import _ce, _extras
 from kernels.numpy._arrays import as_array, reduce, upstream, working_dtype
-
-#: The default chunk, as in kernels.torch: rows of about 8 MiB of logits, at least 32.
-CHUNK_BYTES, MIN_ROWS = 8 << 20, 32
 
 
 @dataclass
@@ -51,9 +49,7 @@ def _call(input, linear_weight, target, linear_bias, weight, reduction, ignore_i
         call.logits_shape, t.shape, x.dtype.name, t.dtype.name, call.ignore_index, reduction, label_smoothing
     )
     n, c, s, h = call.rows, call.num_classes, call.positions, call.in_features
-    size = getattr(options, "batch_chunk_size", None)
-    acc = working_dtype(x.dtype)
-    rows = max(1, min(n, size or max(MIN_ROWS, CHUNK_BYTES // max(1, c * s * acc.itemsize))))
+    rows = linear_chunk_rows(n, c * s, h, working_dtype(x.dtype).itemsize, options)
     loss_shape = (call.logits_shape[0], *call.logits_shape[2:]) if call.batched else ()
     args = (x.reshape(n, h), w.reshape(c * s, h), None if b is None else b.reshape(c * s))
     if ce.kind == "prob":
@@ -134,7 +130,7 @@ def linear_cross_entropy(
     input, linear_weight, target, *, linear_bias=None, weight=None, reduction="mean", ignore_index=None,
     label_smoothing=0.0, options=None, lse_square_scale=0.0, softcap=None,
 ):  # fmt: skip
-    """torch.nn.functional.linear_cross_entropy on arrays, chunked (``options.batch_chunk_size`` rows at a time);
+    """torch.nn.functional.linear_cross_entropy on arrays, chunked as kernels.torch's (kernels/_chunking.py);
     ``lse_square_scale`` and ``softcap`` as in kernels.torch.linear_cross_entropy (off by default)."""
     c = _call(input, linear_weight, target, linear_bias, weight, reduction, ignore_index, label_smoothing, options)
     c.extras = extras_of(lse_square_scale, softcap)

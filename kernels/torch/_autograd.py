@@ -53,6 +53,16 @@ def handed_over(ctx, name: str) -> None:
     ctx.used = True
 
 
+def scale_in_place(grads, grad_out: torch.Tensor) -> None:
+    """grad *= grad_out for each gradient formed in forward (None skipped); nothing when loss.backward() passed 1,
+    which is read on CPU only (elsewhere reading the value would wait for the device, so it multiplies)."""
+    if grad_out.device.type == "cpu" and not bool(grad_out != 1):
+        return
+    for grad in grads:
+        if grad is not None:
+            grad.mul_(grad_out.to(grad.dtype))
+
+
 def zero(like: torch.Tensor) -> torch.Tensor:
     """A 0-d zero of ``like``'s dtype and device (torch.where's cheapest second operand)."""
     return torch.zeros((), dtype=like.dtype, device=like.device)

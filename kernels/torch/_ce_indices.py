@@ -19,7 +19,15 @@ from __future__ import annotations
 import torch
 
 from kernels._generated import torch_ce as _ce
-from kernels.torch._autograd import no_double_backward, per_position, reduce, target_weight, working_dtype, zero
+from kernels.torch._autograd import (
+    no_double_backward,
+    per_position,
+    reduce,
+    scale_in_place,
+    target_weight,
+    working_dtype,
+    zero,
+)
 from kernels.torch._ce_gradient import GradientCoefficients, recompute
 from kernels.torch._row_pass import RowStatistics, row_pass
 
@@ -121,7 +129,7 @@ class CrossEntropyOverwrite(torch.autograd.Function):
         with torch.no_grad():
             if ctx.reduction == "none":  # one upstream value per position
                 grad.mul_(grad_out.reshape(grad.shape[0], 1, grad.shape[2]).to(grad.dtype))
-            elif grad_out.device.type != "cpu" or bool(grad_out != 1):  # loss.backward() passes 1: nothing to do
-                grad.mul_(grad_out.to(grad.dtype))
+            else:
+                scale_in_place((grad,), grad_out)
         (grad,) = no_double_backward("cross_entropy", (grad,), (grad_out,))
         return grad, None, None, None, None, None

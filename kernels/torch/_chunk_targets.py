@@ -33,6 +33,8 @@ def _capped(z, extras: Extras, need_factor: bool):
 class _Terms:
     """Per-position loss terms over all rows, and the upstream scales of a pass."""
 
+    gt = gw = None  # dL/dy, dL/dw where formed (probability targets only)
+
     def _start(self, shape, valid, extras, acc, device):
         self.extras, self.valid = extras, valid
         self.nll = torch.zeros(shape, dtype=acc, device=device)
@@ -51,6 +53,10 @@ class _Terms:
         if self.zl is not None:
             term = _ce.ce_z_loss_term(self.extras.z_loss, m, d)  # s lse^2
             self.zl[ix] = term if self.valid is None else torch.where(self.valid[ix], term, zero(term))
+
+    def target_gradients(self):
+        """(dL/dy, dL/dw) where formed, dL/dw in the class weights' dtype."""
+        return self.gt, None if self.gw is None else self.gw.to(self.weight.dtype)
 
     def loss(self, reduction, eps, num_classes, dtype):
         """The loss: the cross-entropy terms combined as torch does, plus the z-loss reduced over its own count."""

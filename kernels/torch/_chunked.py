@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import torch
 
-from kernels.torch._autograd import handed_over, no_double_backward, working_dtype
+from kernels._chunking import chunk_rows
+from kernels.torch._autograd import handed_over, no_double_backward, scale_in_place, working_dtype
 from kernels.torch._linear_chunks import run
-
-#: Rows per chunk: about this many bytes of logits in the working dtype.
-CHUNK_BYTES = 8 << 20
 
 
 class Rows:
@@ -40,11 +38,6 @@ class Rows:
         self._buffer = None
 
 
-def chunk_rows(logits: torch.Tensor, acc) -> int:
-    per_row = max(1, logits[0].numel() * torch.finfo(acc).bits // 8) if logits.shape[0] else 1
-    return max(1, min(logits.shape[0], CHUNK_BYTES // per_row))
-
-
 class CrossEntropyExtras(torch.autograd.Function):
     """cross_entropy with the extras on (N, C, S) logits; ``make_targets(acc, need_target, need_weight)`` builds the
     chunk targets (class indices or probabilities) with the extras."""
@@ -59,7 +52,7 @@ class CrossEntropyExtras(torch.autograd.Function):
         targets = make_targets(acc, need_target and grads_now, need_weight and grads_now)
         shape = logits.shape
         scales = targets.scales(reduction, shape, acc, logits.device) if grads_now else None
-        rows = chunk_rows(logits, acc)
+        rows = chunk_rows(logits.shape[0], logits.shape[1] * logits.shape[2], torch.finfo(acc).bits // 8)
         run(source, targets, rows, scales)
         source.release()
         ctx.source, ctx.targets, ctx.make_targets = source, targets, make_targets
@@ -76,20 +69,15 @@ class CrossEntropyExtras(torch.autograd.Function):
             if ctx.reduction == "none":  # each chunk again, for the per-position grad_out
                 acc = working_dtype(logits.dtype)
                 need_input, need_target = ctx.needs_input_grad[:2]
-                need_weight = getattr(targets, "weight", None) is not None and ctx.needs_input_grad[2]
+                need_weight = targets.weight is not None and ctx.needs_input_grad[2]
                 targets = ctx.make_targets(acc, need_target, need_weight)
                 source = Rows(logits.detach(), acc, need_input)
                 run(source, targets, ctx.rows, targets.scales("none", logits.shape, acc, logits.device, grad_out))
                 grad = source.grad
-            else:  # formed in forward for grad_out = 1: scale in place, unless loss.backward() passed 1
-                scale = grad_out if grad_out.device.type != "cpu" or bool(grad_out != 1) else None
+            else:  # formed in forward for grad_out = 1: scaled in place
                 grad = ctx.source.grad
-                for tensor in (grad, getattr(targets, "gt", None), getattr(targets, "gw", None)):
-                    if tensor is not None and scale is not None:
-                        tensor.mul_(scale.to(tensor.dtype))
-            gt = getattr(targets, "gt", None)
-            gw = getattr(targets, "gw", None)
-            gw = None if gw is None or getattr(targets, "weight", None) is None else gw.to(targets.weight.dtype)
+                scale_in_place((grad, targets.gt, targets.gw), grad_out)
+            gt, gw = targets.target_gradients()
         if ctx.reduction != "none":
             ctx.source = ctx.targets = None
         grads = no_double_backward("cross_entropy", (grad, gt, gw), (logits, grad_out))

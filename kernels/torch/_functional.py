@@ -13,6 +13,7 @@ import torch
 
 from kernels import _validate as validate
 from kernels import explain as _explain
+from kernels._extras import OFF
 from kernels._extras import extras as extras_of
 from kernels._generated import torch_kl as _kl
 from kernels._layout import class_count
@@ -76,7 +77,7 @@ def cross_entropy(
     """
     if MISUSE.on:  # opt-in, warn_on_misuse(): explain's warnings for this call
         _explain.warn(_explain.from_torch(input, target, weight, ignore_index, reduction, label_smoothing))
-    extras = (lse_square_scale, softcap) if lse_square_scale or softcap is not None else None
+    extras = extras_of(lse_square_scale, softcap)
     return _cross_entropy(input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing, extras)
 
 
@@ -89,14 +90,14 @@ def _cross_entropy(
     reduce=None,
     reduction="mean",
     label_smoothing=0.0,
-    extras=None,
+    extras=OFF,
 ):
-    """cross_entropy without the misuse warnings (explain's last check runs this); ``extras``: (s, c) or None."""
+    """cross_entropy without the misuse warnings (explain's last check runs this); ``extras``: kernels/_extras.py."""
     validate.legacy("cross_entropy", size_average, reduce)
     dtypes = dtype_name(input.dtype), dtype_name(target.dtype)
     call = validate.cross_entropy_call(input.shape, target.shape, *dtypes, ignore_index, reduction, label_smoothing)
-    if extras is not None:
-        return _with_extras(input, target, weight, call, extras_of(*extras))
+    if extras.on:
+        return _with_extras(input, target, weight, call, extras)
     if call.kind == "prob":
         dtype = torch.promote_types(input.dtype, target.dtype)
         if weight is not None:

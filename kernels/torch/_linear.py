@@ -11,36 +11,16 @@ compute, forward is the loss alone.
 
 from __future__ import annotations
 
-import math
-
 import torch
 
 from kernels import _validate as validate
+from kernels._chunking import linear_chunk_rows
 from kernels._extras import extras as extras_of
 from kernels._linear_call import linear_call, matching_dtypes
 from kernels.torch import _linear_chunks as chunks
-from kernels.torch._autograd import handed_over, no_double_backward, working_dtype
+from kernels.torch._autograd import handed_over, no_double_backward, scale_in_place, working_dtype
 from kernels.torch._chunk_targets import IndexTargets, ProbTargets
 from kernels.torch._targets import dtype_name, index_rows
-
-#: The default chunk: rows whose logits fill about this many bytes of the working dtype, and at least
-#: MIN_ROWS rows (fewer rows read the whole classifier once more per chunk for too little work).
-CHUNK_BYTES = 8 << 20
-MIN_ROWS = 32
-
-
-def chunk_rows(rows: int, logits_per_row: int, in_features: int, itemsize: int, options=None) -> int:
-    """Rows per chunk: options.batch_chunk_size, or its chunking_method's rule (torch's aspect ratio:
-    next_pow2(ceil(N / ceil(C / H))) / k), or by default rows of about CHUNK_BYTES of logits (at least MIN_ROWS)."""
-    size = getattr(options, "batch_chunk_size", None)
-    method = getattr(options, "chunking_method", None)
-    if size is None and method not in (None, "auto"):
-        _, _, factor = method.partition(":")
-        wanted = math.ceil(rows / math.ceil(logits_per_row / in_features)) / int(factor or 1)
-        size = 1 << max(0, math.ceil(math.log2(max(wanted, 1))))
-    if size is None:
-        size = max(MIN_ROWS, CHUNK_BYTES // max(1, logits_per_row * itemsize))
-    return max(1, min(int(size), rows))
 
 
 class LinearCrossEntropy(torch.autograd.Function):
@@ -73,20 +53,15 @@ class LinearCrossEntropy(torch.autograd.Function):
         with torch.no_grad():
             if ctx.reduction == "none":  # each chunk's logits again, for the per-row grad_out
                 x, w, b = ctx.saved_tensors
-                need_weight = getattr(targets, "weight", None) is not None and ctx.needs_input_grad[4]
+                need_weight = targets.weight is not None and ctx.needs_input_grad[4]
                 targets = ctx.make_targets(layer.acc, ctx.needs_input_grad[3], need_weight)
                 grads = chunks.Linear(x, w, b, layer.num_classes, layer.acc, ctx.needs_input_grad[:3])
                 chunks.run(grads, targets, ctx.chunk, targets.scales("none", ctx.shape, layer.acc, x.device, grad_out))
                 gx, gw, gb = grads.gradients()
-            else:  # formed in forward for grad_out = 1: scale in place, unless loss.backward() passed 1
-                scale = grad_out if grad_out.device.type != "cpu" or bool(grad_out != 1) else None
-                gx, gw, gb = layer.gradients(scale)
-                for extra in (getattr(targets, "gt", None), getattr(targets, "gw", None)):
-                    if extra is not None and scale is not None:
-                        extra.mul_(scale.to(extra.dtype))
-            gt = getattr(targets, "gt", None)
-            gwt = getattr(targets, "gw", None) if getattr(targets, "weight", None) is not None else None
-            gwt = None if gwt is None else gwt.to(targets.weight.dtype)
+            else:  # formed in forward for grad_out = 1: scaled in place, in the working dtype, then rounded
+                scale_in_place((layer.gx, layer.gw, layer.gb, targets.gt, targets.gw), grad_out)
+                gx, gw, gb = layer.gradients()
+            gt, gwt = targets.target_gradients()
         if ctx.reduction != "none":
             ctx.layer = ctx.targets = None
         grads = no_double_backward("linear_cross_entropy", (gx, gw, gb, gt, gwt), anchors)
@@ -129,16 +104,11 @@ def linear_cross_entropy(
         call.logits_shape, target.shape, dtypes[0], dtype_name(target.dtype), call.ignore_index, reduction,
         label_smoothing,
     )  # fmt: skip
-    if options is not None and not hasattr(options, "batch_chunk_size"):
-        raise TypeError(
-            f"linear_cross_entropy(): options must be a torch.nn.LinearCrossEntropyOptions or None, not "
-            f"{type(options).__name__}"
-        )
     n, c, s, h = call.rows, call.num_classes, call.positions, call.in_features
     x = input.reshape(n, h)
     w = linear_weight.reshape(c * s, h)
     b = None if linear_bias is None else linear_bias.reshape(c * s)
-    rows = chunk_rows(n, c * s, h, torch.finfo(working_dtype(input.dtype)).bits // 8, options)
+    rows = linear_chunk_rows(n, c * s, h, torch.finfo(working_dtype(input.dtype)).bits // 8, options)
     if ce.kind == "prob":
         if weight is not None:
             validate.weight(tuple(weight.shape), c, prefix="cross_entropy: ")

@@ -48,9 +48,10 @@ class Linear:
         else:  # half types: float32 products of float32 tiles of W, rounded never (more accurate than torch's)
             x = x.to(self.acc)
             for v0, v1, w in self._tiles():
-                torch.mm(x, w.t(), out=out[:, v0:v1]) if self.b is None else torch.addmm(
-                    self.b[v0:v1].to(self.acc), x, w.t(), out=out[:, v0:v1]
-                )
+                if self.b is None:
+                    torch.mm(x, w.t(), out=out[:, v0:v1])
+                else:
+                    torch.addmm(self.b[v0:v1].to(self.acc), x, w.t(), out=out[:, v0:v1])
         return out.view(rows, self.num_classes, self.positions)
 
     def _tiles(self):
@@ -71,11 +72,10 @@ class Linear:
         x = self.x[r0:r1]
         if self.x.dtype != self.acc:  # half types: dL/dx summed in float32 over float32 tiles, rounded once
             x = x.to(self.acc)
-            gx = torch.zeros((r1 - r0, x.shape[1]), dtype=self.acc, device=x.device) if self.gx is not None else None
-            for v0, v1, w in self._tiles() if gx is not None else ():
-                gx.addmm_(g[:, v0:v1], w)
-            if gx is not None:
-                self.gx[r0:r1] = gx
+            if self.gx is not None:
+                gx = self.gx[r0:r1].zero_()
+                for v0, v1, w in self._tiles():
+                    gx.addmm_(g[:, v0:v1], w)
         elif self.gx is not None:
             torch.mm(g, self.w, out=self.gx[r0:r1])
         if self.gw is not None:
@@ -83,15 +83,12 @@ class Linear:
         if self.gb is not None:
             self.gb += g.sum(0)
 
-    def gradients(self, scale=None):
-        """(dL/dx, dL/dW, dL/db) in the parameters' dtypes, each multiplied by ``scale`` (in place) when given."""
-        out = []
-        for grad, like in ((self.gx, self.x), (self.gw, self.w), (self.gb, self.b)):
-            if grad is not None:
-                if scale is not None:
-                    grad.mul_(scale.to(grad.dtype))
-                grad = grad if grad.dtype == like.dtype else grad.to(like.dtype)
-            out.append(grad)
+    def gradients(self):
+        """(dL/dx, dL/dW, dL/db) in the parameters' dtypes (rounded once, from the working dtype)."""
+        out = [
+            grad if grad is None or grad.dtype == like.dtype else grad.to(like.dtype)
+            for grad, like in ((self.gx, self.x), (self.gw, self.w), (self.gb, self.b))
+        ]
         self.gx = self.gw = self.gb = None
         return out
 
