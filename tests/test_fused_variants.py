@@ -159,7 +159,7 @@ def test_a_second_backward_raises_instead_of_scaling_twice():
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_cross_entropy_second_backward_recomputes_and_double_backward_raises(dtype):
+def test_cross_entropy_second_backward_recomputes_and_a_third_derivative_raises(dtype):
     logits, target, kwargs = _inputs((5, 9), OPTIONS["weight+ignore+ls"], dtype)
     x = logits.clone().requires_grad_()
     out = kt.cross_entropy(x, target, **kwargs)
@@ -168,8 +168,12 @@ def test_cross_entropy_second_backward_recomputes_and_double_backward_raises(dty
     tol = TOLERANCES[dtype]
     assert_close(second, first, atol=tol.atol, rtol=tol.rtol, what="second backward")
     (grad,) = torch.autograd.grad(kt.cross_entropy(x, target, **kwargs), x, create_graph=True)
-    with pytest.raises(RuntimeError, match="double backward is not supported"):
-        grad.sum().backward()
+    (hv,) = torch.autograd.grad((grad * grad.detach()).sum(), x, create_graph=True)  # H v for v = the gradient
+    (expected,) = torch.autograd.grad(F.cross_entropy(x, target, **kwargs), x, create_graph=True)
+    (expected_hv,) = torch.autograd.grad((expected * expected.detach()).sum(), x)
+    assert_close(hv, expected_hv, atol=tol.atol, rtol=tol.rtol, what="Hessian-vector product")
+    with pytest.raises(RuntimeError, match=r"a third derivative is not supported by kernels\.torch\.cross_entropy"):
+        hv.sum().backward()
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16], ids=lambda d: np.dtype(d).name)
@@ -223,6 +227,8 @@ def test_every_into_twin_computes_its_pure_expression(name, alias):
         "g": rng.normal(size=(4, 1, 1)),
         "w": rng.uniform(0.5, 1.5, size=(1, 6, 1)),
         "y": rng.uniform(size=(4, 6, 1)),
+        "v": rng.normal(size=(4, 6, 1)),  # a direction in logit space
+        "sv": rng.normal(size=(4, 1, 1)),  # its softmax-weighted row sum
         "la": np.array([-np.inf, -9.0, -0.5, 0.0]).reshape(4, 1, 1),  # log2 a <= 0; -inf for a = 0
     }
     values["m"] = values["z"].max(axis=1, keepdims=True)

@@ -65,6 +65,8 @@ ZS = argument("zs", "lse_square_scale s, the z-loss's weight", nonnegative=True)
 GZ = argument(
     "gz", "the z-loss's upstream gradient of the row (1 / counted rows for 'mean'), 0 where ignored", real=True
 )
+V = argument("v", "a direction v_k in logit space: the cotangent of a gradient, or a tangent", real=True)
+SV = argument("sv", "sum_j s_j v_j, the softmax-weighted row sum of the direction v", real=True)
 CAP = argument("cap", "softcap c > 0, the bound of the capped logits", positive=True)
 ZC = argument("zc", "a soft-capped logit z' = c tanh(z / c), in (-c, c)", real=True)
 

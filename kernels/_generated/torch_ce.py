@@ -1,4 +1,4 @@
-# generated from derivations/emission/ce/forms.py by `python -m derivations emit` with SymPy 1.14.0; do not edit
+# generated from derivations/emission/ce/__init__.py by `python -m derivations emit` with SymPy 1.14.0; do not edit
 """PyTorch kernels: softmax cross-entropy and nll_loss.
 
 Elementwise stable forms, each proved equal to its textbook form by the claim named in its docstring
@@ -717,3 +717,35 @@ def softcap_grad(zc, cap):
         cap: softcap c > 0, the bound of the capped logits
     """
     return 1 - zc**2 / cap**2
+
+
+def ce_hvp(e, v, a, sv):
+    """Hessian-vector product a e_k (v_k - sum_j s_j v_j) of a row.
+
+    SymPy: a*e*(-sv + v)
+    Claim: kernel.ce_hvp (derivations/emission/ce/second_order.py), checked on kernels.md
+
+    Args:
+        e: a shifted exponential e_k = exp(z_k - m) = 2^u_k, in (0, 1]
+        v: a direction v_k in logit space: the cotangent of a gradient, or a tangent
+        a: a row coefficient of exp(z_k - m)
+        sv: sum_j s_j v_j, the softmax-weighted row sum of the direction v
+    """
+    return a * e * (-sv + v)
+
+
+def ce_hvp_into(out, e, v, a, sv):
+    """Hessian-vector product a e_k (v_k - sum_j s_j v_j) of a row. Written into ``out`` (which may be ``e``).
+
+    SymPy: a*e*(-sv + v), as ce_hvp() evaluates it
+    Claim: kernel.ce_hvp (derivations/emission/ce/second_order.py), checked on kernels.md
+
+    Args:
+        out: the preallocated result, of e's shape (it may be e itself)
+        e: a shifted exponential e_k = exp(z_k - m) = 2^u_k, in (0, 1]
+        v: a direction v_k in logit space: the cotangent of a gradient, or a tangent
+        a: a row coefficient of exp(z_k - m)
+        sv: sum_j s_j v_j, the softmax-weighted row sum of the direction v
+    """
+    torch.mul(e, a * (-sv + v), out=out)
+    return out

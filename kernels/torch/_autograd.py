@@ -20,37 +20,32 @@ def working_dtype(dtype: torch.dtype) -> torch.dtype:
 
 
 class _NoDoubleBackward(torch.autograd.Function):
-    """Passes a first-order gradient through; differentiating it again raises instead of being wrong."""
+    """Passes a gradient through; differentiating it once more raises instead of being wrong."""
+
+    generate_vmap_rule = True
 
     @staticmethod
-    def forward(ctx, name, grad, *anchors):
-        ctx.name = name
+    def forward(what, name, grad, *anchors):
         return grad.clone()
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.what, ctx.name = inputs[:2]
 
     @staticmethod
     def backward(ctx, *grads):
         raise RuntimeError(
-            f"double backward is not supported by kernels.torch.{ctx.name} (its backward uses saved row statistics); "
+            f"{ctx.what} is not supported by kernels.torch.{ctx.name} (its backward uses saved row statistics); "
             f"use torch.nn.functional.{ctx.name} for higher-order gradients"
         )
 
 
-def no_double_backward(name: str, grads: tuple, anchors: tuple) -> tuple:
-    """Guard gradients computed under create_graph=True against a second differentiation."""
+def no_double_backward(name: str, grads: tuple, anchors: tuple, what: str = "double backward") -> tuple:
+    """Guard gradients computed under create_graph=True against one more differentiation (``what`` it would be)."""
     if not torch.is_grad_enabled():
         return grads
     live = tuple(a for a in anchors if isinstance(a, torch.Tensor) and a.requires_grad)
-    return tuple(None if g is None else _NoDoubleBackward.apply(name, g, *live) for g in grads)
-
-
-def handed_over(ctx, name: str) -> None:
-    """Raise if a backward that hands over gradients formed in forward ('mean', 'sum') runs twice for one call."""
-    if ctx.used and ctx.reduction != "none":
-        raise RuntimeError(
-            f"{name}: backward ran twice through one call; for 'mean' and 'sum' its gradients were formed in forward "
-            "and handed over by the first. Call the loss again for a second backward"
-        )
-    ctx.used = True
+    return tuple(None if g is None else _NoDoubleBackward.apply(what, name, g, *live) for g in grads)
 
 
 def scale_in_place(grads, grad_out: torch.Tensor) -> None:

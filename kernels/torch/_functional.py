@@ -13,18 +13,17 @@ import torch
 
 from kernels import _validate as validate
 from kernels import explain as _explain
+from kernels._chunking import chunk_rows
 from kernels._extras import OFF
 from kernels._extras import extras as extras_of
 from kernels._generated import torch_kl as _kl
 from kernels._layout import class_count
+from kernels.torch import _pointwise
 from kernels.torch._autograd import working_dtype
-from kernels.torch._ce_indices import CrossEntropyIndex
-from kernels.torch._ce_probs import CrossEntropyProb
-from kernels.torch._chunk_targets import IndexTargets, ProbTargets
-from kernels.torch._chunked import CrossEntropyExtras
-from kernels.torch._nll import NllLoss
-from kernels.torch._pointwise import BinaryCrossEntropyWithLogits, KLDiv
-from kernels.torch._targets import classes, dtype_name, index_rows, shape_output
+from kernels.torch._ce_loss import index_loss, prob_loss
+from kernels.torch._chunked_op import chunked_loss
+from kernels.torch._nll import nll
+from kernels.torch._targets import classes, dtype_name, index_checks, shape_output
 
 #: Whether cross_entropy emits explain's warnings (``warn_on_misuse``); cross_entropy reads it first.
 MISUSE = _explain.MisuseFlag()
@@ -103,33 +102,31 @@ def _cross_entropy(
         if weight is not None:
             validate.weight(tuple(weight.shape), class_count(tuple(input.shape)), prefix="cross_entropy: ")
             dtype = torch.promote_types(dtype, weight.dtype)
-        out = CrossEntropyProb.apply(classes(input), classes(target), weight, call.eps, call.reduction, dtype)
+        out = prob_loss(classes(input), classes(target), weight, call.eps, call.reduction, dtype)
         return shape_output(out, input, call.reduction)
-    safe_target, valid = index_rows(input, target, weight, call.ignore_index, call.eps, call.reduction)
-    out = CrossEntropyIndex.apply(classes(input), safe_target, valid, weight, call.eps, call.reduction)
+    n, _, s = index_checks(input, target, weight, call.ignore_index, call.eps, call.reduction)
+    # the range check runs inside the operator (before any pass over the logits): no graph break
+    t = target.reshape(n, 1, s).long()
+    out = index_loss(classes(input), t, weight, call.ignore_index, call.eps, call.reduction, input.dtype)
     return shape_output(out, input, call.reduction)
 
 
 def _with_extras(input, target, weight, call, extras):
-    """cross_entropy with the z-loss or soft-capping: in chunks of rows (kernels/torch/_chunked.py)."""
-    c = class_count(tuple(input.shape))
+    """cross_entropy with the z-loss or soft-capping: in chunks of rows (kernels/torch/_chunked_op.py)."""
     logits = classes(input)
+    n, c, s = logits.shape
     if call.kind == "prob":
         if weight is not None:
             validate.weight(tuple(weight.shape), c, prefix="cross_entropy: ")
-        probs = classes(target)
-
-        def make_targets(acc, need_target, need_weight):
-            return ProbTargets(probs, weight, call.eps, c, acc, need_target, need_weight, extras)
-
-        out = CrossEntropyExtras.apply(logits, probs, weight, make_targets, call.reduction, call.eps, c)
+        t = classes(target)
     else:
-        safe_target, valid = index_rows(input, target, weight, call.ignore_index, call.eps, call.reduction)
-
-        def make_targets(acc, need_target, need_weight):
-            return IndexTargets(safe_target, valid, weight, call.eps, c, acc, extras)
-
-        out = CrossEntropyExtras.apply(logits, target, weight, make_targets, call.reduction, call.eps, c)
+        index_checks(input, target, weight, call.ignore_index, call.eps, call.reduction)
+        t = target.reshape(n, 1, s).long()  # the range check runs inside the operator
+    rows = chunk_rows(n, c * s, torch.finfo(working_dtype(input.dtype)).bits // 8)
+    prob = call.kind == "prob"
+    out = chunked_loss(
+        logits, None, None, t, weight, prob, call.ignore_index, call.eps, call.reduction, rows, c, extras
+    )
     return shape_output(out, input, call.reduction)
 
 
@@ -142,8 +139,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     if input.dim() >= 2 and tuple(target.shape) == tuple(input.shape):
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported: nll_loss takes class indices")
     validate.index_target(tuple(input.shape), tuple(target.shape), dtype_name(target.dtype))
-    safe_target, valid = index_rows(input, target, weight, ignore_index)
-    out = NllLoss.apply(classes(input), safe_target, valid, weight, reduction)
+    n, _, s = index_checks(input, target, weight, ignore_index)
+    out = nll(classes(input), target.reshape(n, 1, s).long(), weight, ignore_index, reduction)
     return shape_output(out, input, reduction)
 
 
@@ -172,7 +169,7 @@ def binary_cross_entropy_with_logits(
                 f"'{name}'. This input cannot have requires_grad True (as in torch): pass {name}.detach()"
             )
     dtype = torch.promote_types(input.dtype, target.dtype)
-    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight, reduction, dtype)
+    return _pointwise.binary(input, target, weight, pos_weight, reduction, dtype)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -189,7 +186,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
         numel *= size
     count = numel if reduction == "mean" else (input.shape[0] if input.dim() else 1)
     dtype = torch.promote_types(input.dtype, target.dtype)
-    return KLDiv.apply(input, target, bool(log_target), reduction, count, dtype)
+    return _pointwise.kl(input, target, bool(log_target), reduction, count, dtype)
 
 
 def _along(term, dim, *tensors):

@@ -17,55 +17,9 @@ from kernels import _validate as validate
 from kernels._chunking import linear_chunk_rows
 from kernels._extras import extras as extras_of
 from kernels._linear_call import linear_call, matching_dtypes
-from kernels.torch import _linear_chunks as chunks
-from kernels.torch._autograd import handed_over, no_double_backward, scale_in_place, working_dtype
-from kernels.torch._chunk_targets import IndexTargets, ProbTargets
-from kernels.torch._targets import dtype_name, index_rows
-
-
-class LinearCrossEntropy(torch.autograd.Function):
-    """The chunked loss: x (N, H), W (C S, H), b (C S) or None; ``make_targets(acc, need_target, need_weight)`` builds
-    the chunk targets (kernels/torch/_chunk_targets.py)."""
-
-    @staticmethod
-    def forward(ctx, x, w, b, target, weight, make_targets, reduction, chunk, eps, num_classes):
-        acc = working_dtype(x.dtype)
-        need = ctx.needs_input_grad[:3]
-        need_target = ctx.needs_input_grad[3]
-        need_weight = weight is not None and ctx.needs_input_grad[4]
-        grads_now = reduction != "none" and (any(need) or need_target or need_weight)
-        layer = chunks.Linear(x, w, b, num_classes, acc, need if grads_now else (False,) * 3)
-        targets = make_targets(acc, need_target and grads_now, need_weight and grads_now)
-        shape = (x.shape[0], num_classes, w.shape[0] // num_classes)
-        chunks.run(layer, targets, chunk, targets.scales(reduction, shape, acc, x.device) if grads_now else None)
-        layer.release()  # the chunk buffer is not needed again before backward
-        ctx.layer, ctx.targets, ctx.make_targets = layer, targets, make_targets
-        ctx.reduction, ctx.chunk, ctx.shape, ctx.used = reduction, chunk, shape, False
-        if reduction == "none":
-            ctx.save_for_backward(x, w, b)
-        return targets.loss(reduction, eps, num_classes, x.dtype)
-
-    @staticmethod
-    def backward(ctx, grad_out):
-        handed_over(ctx, "linear_cross_entropy")
-        layer, targets = ctx.layer, ctx.targets
-        anchors = (layer.x, layer.w, layer.b, grad_out)  # what a second differentiation would reach
-        with torch.no_grad():
-            if ctx.reduction == "none":  # each chunk's logits again, for the per-row grad_out
-                x, w, b = ctx.saved_tensors
-                need_weight = targets.weight is not None and ctx.needs_input_grad[4]
-                targets = ctx.make_targets(layer.acc, ctx.needs_input_grad[3], need_weight)
-                grads = chunks.Linear(x, w, b, layer.num_classes, layer.acc, ctx.needs_input_grad[:3])
-                chunks.run(grads, targets, ctx.chunk, targets.scales("none", ctx.shape, layer.acc, x.device, grad_out))
-                gx, gw, gb = grads.gradients()
-            else:  # formed in forward for grad_out = 1: scaled in place, in the working dtype, then rounded
-                scale_in_place((layer.gx, layer.gw, layer.gb, targets.gt, targets.gw), grad_out)
-                gx, gw, gb = layer.gradients()
-            gt, gwt = targets.target_gradients()
-        if ctx.reduction != "none":
-            ctx.layer = ctx.targets = None
-        grads = no_double_backward("linear_cross_entropy", (gx, gw, gb, gt, gwt), anchors)
-        return (*grads, None, None, None, None, None)
+from kernels.torch._autograd import working_dtype
+from kernels.torch._chunked_op import chunked_loss
+from kernels.torch._targets import dtype_name, index_checks
 
 
 def linear_cross_entropy(
@@ -112,20 +66,11 @@ def linear_cross_entropy(
     if ce.kind == "prob":
         if weight is not None:
             validate.weight(tuple(weight.shape), c, prefix="cross_entropy: ")
-        probs = target.reshape(n, c, s)
-
-        def make_targets(acc, need_target, need_weight):
-            return ProbTargets(probs, weight, ce.eps, c, acc, need_target, need_weight, extras)
-
-        out = LinearCrossEntropy.apply(x, w, b, probs, weight, make_targets, ce.reduction, rows, ce.eps, c)
+        t = target.reshape(n, c, s)
     else:
-        shape = call.logits_shape
-        safe_target, valid = index_rows(input, target, weight, ce.ignore_index, ce.eps, ce.reduction, shape=shape)
-
-        def make_targets(acc, need_target, need_weight):
-            return IndexTargets(safe_target, valid, weight, ce.eps, c, acc, extras)
-
-        out = LinearCrossEntropy.apply(x, w, b, target, weight, make_targets, ce.reduction, rows, ce.eps, c)
+        index_checks(input, target, weight, ce.ignore_index, ce.eps, ce.reduction, shape=call.logits_shape)
+        t = target.reshape(n, 1, s).long()  # the range check runs inside the operator
+    out = chunked_loss(x, w, b, t, weight, ce.kind == "prob", ce.ignore_index, ce.eps, ce.reduction, rows, c, extras)
     if ce.reduction != "none":
         return out
     return out.reshape(call.logits_shape[:1] + call.logits_shape[2:]) if call.batched else out.reshape(())

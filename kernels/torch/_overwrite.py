@@ -11,6 +11,7 @@ import torch
 from kernels import _validate as validate
 from kernels.torch._ce_indices import CrossEntropyOverwrite
 from kernels.torch._functional import cross_entropy
+from kernels.torch._ops import transformed
 from kernels.torch._targets import classes, dtype_name, index_rows, shape_output
 
 
@@ -66,11 +67,14 @@ def cross_entropy_overwrite_logits(
     logits' version counter. Not detectable: plain reads of the overwritten values without autograd.
 
     Backward may run once per call (a second backward through the same graph would scale the gradient
-    twice, so it raises); double backward is not supported. When no gradient is needed
-    (``torch.no_grad()``, or ``input.requires_grad`` False) nothing is overwritten: the call is
-    ``cross_entropy``.
+    twice, so it raises); double backward is not supported (the logits it would need are gone: use
+    ``cross_entropy``). When no gradient is needed (``torch.no_grad()``, or ``input.requires_grad``
+    False), inside torch.compile or torch.export (a traced graph cannot hand its input's storage to the
+    gradient) and under torch.func transforms or forward-mode tangents, nothing is overwritten: the call is
+    ``cross_entropy``, with its gradient and its 1 L.
     """
-    if not (torch.is_grad_enabled() and isinstance(input, torch.Tensor) and input.requires_grad):
+    wanted = torch.is_grad_enabled() and isinstance(input, torch.Tensor) and input.requires_grad
+    if not wanted or torch.compiler.is_compiling() or transformed(input):
         return cross_entropy(input, target, weight, None, ignore_index, None, reduction, label_smoothing)
     dtypes = dtype_name(input.dtype), dtype_name(target.dtype)
     call = validate.cross_entropy_call(input.shape, target.shape, *dtypes, ignore_index, reduction, label_smoothing)

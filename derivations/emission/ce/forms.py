@@ -54,7 +54,8 @@ from derivations.emission.kernel import (
 
 def kernels() -> list[Kernel]:
     """Every softmax cross-entropy kernel, in emission order; ``into``: the block argument of the ``_into`` twin.
-    The z-loss and soft-capping kernels are declared in extras.py, next to their claims, and listed last."""
+    The z-loss and soft-capping kernels are declared in extras.py, next to their claims, and listed last; the
+    Hessian-vector product in second_order.py, which the family's ``kernels`` lists after these."""
     stat = evaluated_first(M - Z) + sp.log(D)  # lse - z_k = (m - z_k) + log d, both terms >= 0
     shift = (Z - M) / sp.log(2)  # u_k = (z_k - m) / ln 2 <= 0: exp(z_k - m) = 2^u_k
     return [
