@@ -8,7 +8,7 @@ torch.compile(fullgraph=True) (inductor), side by side in one process, one torch
     ours eager        kernels.torch.cross_entropy, not compiled
     torch eager       F.cross_entropy, not compiled (how much the compiler gains on its own)
 
-python -m benchmarks.compiled [--shapes 4096x32000 8192x1000] [--rounds 5] [--json docs/data/compiled.json]
+python -m benchmarks.compiled [--shapes 4096x32000 8192x1000] [--rounds 5] [--json docs/data/compiled_benchmarks.json]
 """
 
 from __future__ import annotations
@@ -103,7 +103,10 @@ def main(argv=None) -> int:
                 rows.append(row)
                 print(f"{shape:>12s}  {name:<17s} {method:<15s} {ratio:5.2f}x  [{spread[0]:.2f}-{spread[1]:.2f}]")
     if args.json:
-        meta = {"date": datetime.date.today().isoformat(), "torch": torch.__version__, "rounds": args.rounds}
+        from benchmarks.__main__ import _machine
+
+        meta = {"date": datetime.date.today().isoformat(), "machine": _machine(), "torch": torch.__version__}
+        meta.update(rounds=args.rounds, allocator="glibc pinned (benchmarks/timing.py), as the cross-entropy rows")
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "rows": rows}, f, indent=1)
             f.write("\n")

@@ -67,3 +67,27 @@ def test_the_linear_heads_goals_are_judged_from_the_measurement():
     assert _line(linear_benchmarks_hook._goal_lines(rows), "0.6x torch's chunked").startswith("- **missed** (by 6%)")
     table = linear_benchmarks_hook._table(rows)
     assert len(table) == 2 + len(rows) and "| ours | 0.89x (0.89-0.89) | 0.031 / 0.035 L |" in table[-1]
+
+
+import compiled_benchmarks_hook  # noqa: E402
+
+
+def _compiled(method, ratio, shape="4096x32000"):
+    return {"shape": shape, "options": "plain", "method": method, "ratio_to_compiled_torch": ratio,
+            "range": [ratio, ratio]}  # fmt: skip
+
+
+def test_the_compiled_goals_are_judged_from_the_measurement():
+    rows = [
+        _compiled("ours compiled", 0.92),
+        _compiled("ours compiled", 1.07, "8192x1000"),
+        _compiled("ours eager", 0.9),
+    ]
+    lines = compiled_benchmarks_hook._goal_lines(rows)
+    assert _line(lines, "<= 1.0x compiled").startswith("- **missed** (by 7%)") and "met at 1 of 2" in lines[0]
+    assert _line(lines, "stretch").startswith("- **missed**")
+    rows[1]["ratio_to_compiled_torch"] = 0.75
+    assert _line(compiled_benchmarks_hook._goal_lines(rows), "<= 1.0x compiled").startswith("- met")
+    table = compiled_benchmarks_hook._table(rows)
+    assert "| 4096x32000, plain | 0.92x (0.92-0.92) | 0.90x (0.90-0.90) | - |" in table
+    assert compiled_benchmarks_hook._goal_lines([])[0].startswith("- **not measured**")

@@ -24,13 +24,13 @@ import torch
 from kernels.torch._autograd import no_double_backward, working_dtype
 from kernels.torch._ce_indices import ce_index_grad, ce_index_rows, hessian_vector
 from kernels.torch._ce_probs import ce_prob_grads, ce_prob_rows, differentiable_prob_grads, prob_gradient_terms
-from kernels.torch._ops import traced
+from kernels.torch._ops import call, traced
 
 
 def _unit(saved, ignore_index, eps):
     """d loss / d logits for an upstream gradient of 1 at every position (0 where ignored)."""
     logits, target, weight, m, d, wt = saved[:6]
-    return ce_index_grad(logits, target, weight, m, d, wt, torch.ones_like(wt), ignore_index, eps)
+    return call(ce_index_grad, logits, target, weight, m, d, wt, torch.ones_like(wt), ignore_index, eps)
 
 
 class _IndexRowsFirstOrder(torch.autograd.Function):
@@ -38,7 +38,7 @@ class _IndexRowsFirstOrder(torch.autograd.Function):
 
     @staticmethod
     def forward(logits, target, weight, ignore_index, eps):
-        return ce_index_rows(logits, target, weight, ignore_index, eps)
+        return call(ce_index_rows, logits, target, weight, ignore_index, eps)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -51,7 +51,10 @@ class _IndexRowsFirstOrder(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, g, *_):
-        grad = index_gradient(*ctx.saved_tensors, g, ctx.ignore_index, ctx.eps)
+        if torch.is_grad_enabled():  # create_graph=True or torch.func: the gradient, differentiable again
+            grad = index_gradient(*ctx.saved_tensors, g, ctx.ignore_index, ctx.eps)
+        else:
+            grad = call(ce_index_grad, *ctx.saved_tensors, g, ctx.ignore_index, ctx.eps)
         return grad, None, None, None, None
 
 
@@ -68,7 +71,7 @@ class _IndexGradientFirstOrder(torch.autograd.Function):
 
     @staticmethod
     def forward(logits, target, weight, m, d, wt, g, ignore_index, eps):
-        return ce_index_grad(logits, target, weight, m, d, wt, g, ignore_index, eps)
+        return call(ce_index_grad, logits, target, weight, m, d, wt, g, ignore_index, eps)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -119,7 +122,7 @@ class _ProbRowsFirstOrder(torch.autograd.Function):
 
     @staticmethod
     def forward(logits, target, weight, eps):
-        return ce_prob_rows(logits, target, weight, eps)
+        return call(ce_prob_rows, logits, target, weight, eps)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
@@ -137,7 +140,7 @@ class _ProbRowsFirstOrder(torch.autograd.Function):
         if torch.is_grad_enabled():  # a graph of the gradient is wanted: differentiable torch operations
             grads = differentiable_prob_grads(logits, target, weight, g, ctx.eps, needs)
         else:
-            computed = iter(ce_prob_grads(logits, target, weight, m, d, swy, g, ctx.eps, *needs))
+            computed = iter(call(ce_prob_grads, logits, target, weight, m, d, swy, g, ctx.eps, *needs))
             grads = [next(computed) if need else None for need in needs]
         return *grads, None
 

@@ -28,7 +28,7 @@ from kernels.torch._ce_loss import index_loss, prob_loss
 from kernels.torch._chunk_targets import IndexTargets, ProbTargets
 from kernels.torch._chunked import Rows
 from kernels.torch._linear_chunks import Linear, run
-from kernels.torch._ops import operator, transformed
+from kernels.torch._ops import call, operator, transformed
 from kernels.torch._targets import safe_targets
 
 
@@ -136,7 +136,7 @@ class Chunked(torch.autograd.Function):
         needs[2] = needs[2] and b is not None
         needs[4] = needs[4] and weight is not None
         options = (prob, ignore_index, eps, reduction, chunk, num_classes, extras.z_loss, extras.cap or 0.0)
-        loss, *formed = chunked_ce(source, w, b, target, weight, *options, needs)
+        loss, *formed = call(chunked_ce, source, w, b, target, weight, *options, needs)
         ctx.save_for_backward(source, w, b, target, weight, *formed)
         ctx.options, ctx.needs, ctx.extras, ctx.used = options, needs, extras, False
         return loss
@@ -152,7 +152,7 @@ class Chunked(torch.autograd.Function):
             return (*graph_gradients(inputs, ctx.options, ctx.extras, grad_out, ctx.needs), *([None] * 7))
         if reduction == "none" or ctx.used:  # the chunks again: per-position grad_out, or a second backward
             args = (prob, ignore_index, eps, reduction, chunk, num_classes, z_loss, cap, ctx.needs)
-            formed = chunked_ce_backward(source, w, b, target, weight, grad_out, *args)
+            formed = call(chunked_ce_backward, source, w, b, target, weight, grad_out, *args)
         elif torch.compiler.is_compiling():  # a traced graph: scaled out of place
             formed = [grad * grad_out.to(grad.dtype) for grad in formed]
         else:  # formed in forward for grad_out = 1: scaled in place, and handed over once

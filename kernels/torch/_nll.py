@@ -10,7 +10,7 @@ import torch
 
 from kernels._generated import torch_ce as _ce
 from kernels.torch._autograd import reduce, target_weight, working_dtype, zero
-from kernels.torch._ops import operator, row_wise
+from kernels.torch._ops import call, operator, row_wise
 from kernels.torch._targets import safe_targets
 
 
@@ -31,7 +31,7 @@ row_wise(index_targets, rows=(0,))
 def nll(logp, target, weight, ignore_index, reduction):
     """nll_loss of (N, C, S) log-probabilities and (N, 1, S) int64 targets, reduced."""
     acc = working_dtype(logp.dtype)
-    safe_target = index_targets(target, logp.shape[1], ignore_index)
+    safe_target = call(index_targets, target, logp.shape[1], ignore_index)
     valid = target != ignore_index
     wt = target_weight(safe_target, valid, weight, acc)
     xt = logp.gather(1, safe_target).to(acc)  # x_t, gathered
