@@ -5,6 +5,7 @@ scripts/device_check.sh) the rest of the suite still runs and test_fuzz.py skips
 """
 
 import pytest
+from _served import browser, site  # noqa: F401  (the built site and a browser over it, for the site tests)
 
 try:
     from hypothesis import HealthCheck, settings

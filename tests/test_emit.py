@@ -68,6 +68,25 @@ def test_check_mode_reports_drift_with_a_diff_and_writes_nothing(fresh, tmp_path
     assert {p.name: p.read_bytes() for p in root.iterdir()} == before
 
 
+def test_check_mode_reports_drift_in_the_sites_scripts(fresh, tmp_path, capsys):
+    """The emitted JavaScript (docs/javascripts/_generated/) is held byte for byte too; a stale or edited script
+    without the banner is never removed."""
+    (tmp_path / "js").mkdir()
+    root, js_root = _folder(tmp_path), _folder(tmp_path / "js")
+    emit.write(fresh, root)
+    emit.write(render.render_javascript(), js_root)
+    assert emit.main(check_only=True, root=root, js_root=js_root) == 0
+    target = js_root / "vce_ce.js"
+    target.write_text(target.read_text(encoding="utf-8").replace("m + Math.log(d)", "m + Math.log(d + 1)"))
+    capsys.readouterr()
+    assert emit.main(check_only=True, root=root, js_root=js_root) == 1
+    out = capsys.readouterr().out
+    assert "--- docs/javascripts/_generated/vce_ce.js" in out and "-    return m + Math.log(d + 1);" in out
+    (js_root / "mine.js").write_text("// hand-written\n")
+    assert emit.main(root=root, js_root=js_root) == 0
+    assert (js_root / "mine.js").exists() and "Math.log(d + 1)" not in target.read_text()
+
+
 def _digest_in_subprocess(seed: str) -> str:
     code = "import hashlib; from derivations.emission import render; f = render.render(); "
     code += "print(hashlib.sha256(repr(sorted(f.items())).encode()).hexdigest())"

@@ -9,58 +9,19 @@ the notebook math finder, the offline guard) are tested in tests/test_site_hooks
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
-import threading
-import time
-from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from _site import _PAGE_CHECK, _Links, _Quiet
+from _site import _PAGE_CHECK, _Links
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / ".artifacts"
 BUILD_BUDGET_S = 90
 MATH_CONTAINERS = ".arithmatex, .jp-RenderedMarkdown, .jp-RenderedLatex"
-
-
-@dataclass
-class Site:
-    path: Path
-    seconds: float
-    proc: subprocess.CompletedProcess
-
-    def pages(self) -> list[Path]:
-        return sorted(p for p in self.path.rglob("*.html") if "assets" not in p.relative_to(self.path).parts)
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Site:
-    out = tmp_path_factory.mktemp("site")
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    start = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    built = Site(out, time.perf_counter() - start, proc)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "build.log").write_text(f"{built.seconds:.1f} s, exit {proc.returncode}\n{proc.stdout}{proc.stderr}")
-    if proc.returncode != 0:
-        pytest.fail(f"mkdocs build --strict failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
-    return built
 
 
 def test_strict_build_within_budget(site):
@@ -119,59 +80,6 @@ def test_no_broken_internal_links_or_anchors(site):
             if not (css.parent / url.split("?")[0].split("#")[0]).is_file():
                 broken.append(f"{css.relative_to(site.path)}: url({url})")
     assert not broken, "\n".join(broken)
-
-
-# --- a real browser over the served site ---------------------------------------------------------------
-
-
-@dataclass
-class Browser:
-    page: object
-    base: str
-    problems: list[str]
-
-    def visit(self, rel: str) -> None:
-        self.page.goto(f"{self.base}/{rel}", wait_until="networkidle")
-        self.page.evaluate("document.fonts.ready.then(() => true)")
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    """Chromium over the built site served on 127.0.0.1; every request that would leave the machine is
-    aborted and recorded, as are failed requests, HTTP errors, page errors and console errors."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install playwright")
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing in CI: scripts/setup.sh installs it (apt-get install chromium)")
-        pytest.skip("Debian chromium is not installed: apt-get install chromium (scripts/setup.sh does)")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site.path)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    args = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
-    args += ["--disable-component-update", "--disable-sync", "--no-first-run"]
-    problems: list[str] = []
-
-    def route(r):
-        if r.request.url.startswith((base + "/", "data:", "blob:")):
-            r.continue_()
-        else:
-            problems.append(f"request leaving the machine: {r.request.url}")
-            r.abort()
-
-    try:
-        with sync_api.sync_playwright() as p:
-            chrome = p.chromium.launch(executable_path=chromium, args=args)
-            page = chrome.new_page(viewport={"width": 1280, "height": 900})
-            page.route("**/*", route)
-            page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url} ({r.failure})"))
-            page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
-            page.on("pageerror", lambda e: problems.append(f"page error on {page.url}: {e}"))
-            page.on("console", lambda m: m.type == "error" and problems.append(f"console error: {m.text}"))
-            yield Browser(page, base, problems)
-            chrome.close()
-    finally:
-        server.shutdown()
 
 
 @pytest.mark.browser

@@ -2,6 +2,7 @@
 
     softplus(-z) = log(1 + exp(-z)) = max(-z, 0) + log1p(exp(-|z|))                  (kernel.softplus)
     sigmoid(z)   = exp(min(z, 0)) / (1 + exp(-|z|))                                   (kernel.sigmoid)
+    d sigmoid/dz = sigmoid(z) sigmoid(-z)                                             (kernel.sigmoid_grad)
     loss         = w [(1 - y) z + (1 + (p_w - 1) y) softplus(-z)]   (kernel.bce_loss, kernel.bce_loss_pos_weight)
     dloss/dz     = w [(1 + (p_w - 1) y) sigmoid(z) - p_w y] = w [(sigmoid(z) - y) - (p_w - 1) y sigmoid(-z)]
                                                                   (kernel.bce_grad, kernel.bce_grad_pos_weight)
@@ -42,6 +43,13 @@ def kernels() -> list[Kernel]:
     sp_neg, sig, log_weight = softplus_neg(z), sigmoid(z), 1 + (PW - 1) * Y  # log_weight as torch names it
     return [
         Kernel("sigmoid", sig, (z,), "kernel.sigmoid", "Stable sigmoid exp(min(z, 0)) / (1 + exp(-|z|))."),
+        Kernel(
+            "sigmoid_grad",
+            G * sig * sigmoid(-z),
+            (z, G),
+            "kernel.sigmoid_grad",
+            "The chain through a sigmoid: g sigmoid(z) sigmoid(-z), both factors in stable form.",
+        ),
         Kernel(
             "bce_loss",
             W * ((1 - Y) * z + sp_neg),
@@ -147,6 +155,12 @@ def claims() -> list[Claim]:
             "Stable sigmoid: exp(min(z, 0)) / (1 + exp(-|z|))",
             1 / (1 + sp.exp(-z)),
             (f["sigmoid"], "multiply by exp(z) / exp(z) where z < 0"),
+        ),
+        _claim(
+            "kernel.sigmoid_grad",
+            "The sigmoid's derivative: sigmoid(z) sigmoid(-z) = sigmoid(z) (1 - sigmoid(z))",
+            G * sp.diff(1 / (1 + sp.exp(-z)), z),
+            (f["sigmoid_grad"], "1 - sigmoid(z) = sigmoid(-z) (binary.sigmoid_symmetry); kernel.sigmoid"),
         ),
         _claim(
             "kernel.bce_loss_pos_weight",

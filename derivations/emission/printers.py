@@ -1,4 +1,4 @@
-"""Strict NumPy and PyTorch printers for kernel expressions (small subclasses of SymPy's printers).
+"""Strict NumPy, PyTorch and JavaScript printers for kernel expressions (small subclasses of SymPy's printers).
 
 They override only what SymPy 1.14 prints wrongly or not at all for elementwise kernels, and raise on
 anything else they cannot print as elementwise array code:
@@ -12,11 +12,17 @@ anything else they cannot print as elementwise array code:
   float64 scalar that turns a float32 array into float64; torch.log(2) is a TypeError) and a constant
   factor is a multiplication (1.4426950408889634*(z - m)), not a division;
 - KroneckerDelta, Piecewise, sums and indexed objects are refused: kernels gather, never build a one-hot.
+
+JavaScript (numbers, doubles) differs again: SymPy 1.14's JavascriptCodePrinter prints a Sum as the literal
+text ``Sum(...)`` and ``true`` as ``True`` (refused here), and cannot print Exp2, XLogY or log1p (mapped to
+``Math.pow(2, x)``, an emitted ``xlogy`` helper and ``Math.log1p``); every power is ``Math.pow``, since
+``-x**2`` is a SyntaxError in JavaScript.
 """
 
 from __future__ import annotations
 
 import sympy as sp
+from sympy.printing.jscode import JavascriptCodePrinter
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pytorch import TorchPrinter
@@ -157,6 +163,59 @@ class TorchKernelPrinter(_Strict, TorchPrinter):
     def _print_XLogY(self, expr):
         x, y = (self._print(a) for a in expr.args)
         return f"{self._module_format('torch.xlogy')}({x}, {y})"
+
+
+class JavascriptKernelPrinter(_Strict, JavascriptCodePrinter):
+    """JavaScript for one elementwise kernel expression on numbers; helpers it calls in ``helpers``."""
+
+    _module = "Math"
+
+    def __init__(self, settings=None):
+        super().__init__(settings or {})
+        self.helpers: set[str] = set()
+
+    def _module_format(self, name: str) -> str:
+        return name
+
+    def _print_Exp2(self, expr):
+        return f"Math.pow(2, {self._print(expr.args[0])})"
+
+    def _print_Pow(self, expr, rational=False):
+        base, power = expr.args
+        if power == -1:
+            return "1/{}".format(self.parenthesize(base, PRECEDENCE["Pow"]))
+        if power.is_Integer and 2 <= power <= 4:
+            return f"Math.pow({self._print(base)}, {power})"
+        self._refuse(expr, "only 1/x and x**2..x**4 are printed")
+
+    def _print_Max(self, expr):
+        return self._minmax(expr, "max", "")
+
+    def _print_Min(self, expr):
+        return self._minmax(expr, "min", "")
+
+    def _print_log1p(self, expr):
+        return f"Math.log1p({self._print(expr.args[0])})"
+
+    def _print_XLogY(self, expr):
+        self.helpers.add("xlogy")
+        return "xlogy({}, {})".format(*tuple(self._print(a) for a in expr.args))
+
+    def _print_BooleanTrue(self, expr):
+        self._refuse(expr, "a boolean; kernels are arithmetic")
+
+    _print_BooleanFalse = _print_BooleanTrue
+
+
+#: Helper functions the JavaScript printer may call; emitted (once) into the script that uses them.
+JS_HELPERS = {
+    "xlogy": (
+        "  // x log y, and 0 where x == 0 unless y is NaN (torch.xlogy; 0 log 0 = 0)\n"
+        "  function xlogy(x, y) {\n"
+        "    return x === 0 && !Number.isNaN(y) ? 0 : x * Math.log(y);\n"
+        "  }"
+    ),
+}
 
 
 class DocPrinter(StrPrinter):

@@ -15,7 +15,7 @@ import textwrap
 
 import sympy as sp
 
-from derivations.emission import FAMILIES, claims, kernels
+from derivations.emission import FAMILIES, claims, javascript, kernels
 from derivations.emission.formatter import WIDTH, ruff_format
 from derivations.emission.inplace import IntoPrinter
 from derivations.emission.kernel import MEANINGS, Kernel
@@ -108,8 +108,8 @@ def render_module(backend: str, family: str, table: list[Kernel], claim_sources:
     return ruff_format("\n".join(head) + "\n\n\n" + "\n\n\n".join(functions) + "\n")
 
 
-def render() -> dict[str, str]:
-    """File name -> text of every emitted file; raises OverflowRisk before printing an unsafe exp."""
+def checked_table() -> tuple[list[Kernel], dict[str, str]]:
+    """(every kernel, claim id -> source file), after the overflow-freedom check; raises OverflowRisk first."""
     table = kernels()
     for k in table:
         require_overflow_free(k.name, k.expr)
@@ -117,6 +117,12 @@ def render() -> dict[str, str]:
     unknown = sorted({k.claim for k in table} - set(claim_sources))
     if unknown:
         raise ValueError(f"kernels name claims that do not exist: {unknown}")
+    return table, claim_sources
+
+
+def render() -> dict[str, str]:
+    """File name -> text of every emitted Python file; raises OverflowRisk before printing an unsafe exp."""
+    table, claim_sources = checked_table()
     files = {}
     for backend in BACKENDS:
         for family in FAMILIES:
@@ -125,3 +131,8 @@ def render() -> dict[str, str]:
     modules = ", ".join(name.removesuffix(".py") for name in files)
     files["__init__.py"] = f'{banner("derivations/emission/__init__.py")}\n"""Emitted kernel modules: {modules}."""\n'
     return files
+
+
+def render_javascript() -> dict[str, str]:
+    """File name -> text of every emitted script (docs/javascripts/_generated/), from the same checked table."""
+    return javascript.render(*checked_table())

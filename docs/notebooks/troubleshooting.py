@@ -95,6 +95,16 @@ print(kt.explain(outputs, target))
 print(kt.explain(raw, target))
 
 # %% [markdown]
+# Try it with the learner's three scores: drag them, switch between
+# sigmoid first and raw logits, and watch the target's probability stop
+# at 0.576 and the loss at 0.551.
+#
+# <div class="vce-explorable" data-logits="0.12,-0.05,0.08" data-target="1" data-mode="sigmoid">
+# <p>The interactive version needs JavaScript:
+# <a href="../../softmax-cross-entropy/#try-it">Softmax cross-entropy</a> shows its numbers as a table.</p>
+# </div>
+
+# %% [markdown]
 # ## Softmax and log_softmax first
 #
 # A softmax before the loss does the same harm as a sigmoid. Without an

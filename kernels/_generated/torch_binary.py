@@ -20,6 +20,21 @@ def sigmoid(z):
     return torch.exp(torch.clamp_max(z, 0)) / (1 + torch.exp(-torch.abs(z)))
 
 
+def sigmoid_grad(z, g):
+    """The chain through a sigmoid: g sigmoid(z) sigmoid(-z), both factors in stable form.
+
+    SymPy: g*exp(Min(0, -z))*exp(Min(0, z))/(1 + exp(-Abs(z)))**2
+    Claim: kernel.sigmoid_grad (derivations/emission/binary.py), checked on kernels.md
+
+    Args:
+        z: a logit z_k of the row
+        g: the upstream gradient of the row (reduction scale included)
+    """
+    return (
+        g * torch.exp(torch.clamp_max(-z, 0)) * torch.exp(torch.clamp_max(z, 0)) / (1 + torch.exp(-torch.abs(z))) ** 2
+    )
+
+
 def bce_loss(z, y, w):
     """BCE with logits, elementwise (pos_weight = 1).
 
