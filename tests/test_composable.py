@@ -77,6 +77,30 @@ def test_compile_with_inductor_matches_torch(name):
     _assert_all_close(_loss_and_grads(compiled, args), _loss_and_grads(theirs, args), f"{name} inductor")
 
 
+@pytest.mark.parametrize("classes", [7, 1500])
+def test_compiled_graphs_hold_the_emitted_expressions_or_the_operators(classes):
+    """Up to 1024 classes a compiled graph holds our emitted expressions for inductor to fuse (the range check
+    stays an operator); beyond, the operators that run our passes. Either way torch's values and gradients."""
+    g = seeded("composable-wide", classes)
+    z, t = torch.randn(6, classes, generator=g, dtype=torch.float64), torch.randint(0, classes, (6,), generator=g)
+    t[1] = -100
+    graphs = []
+
+    def keep(gm, inputs):  # the graph with its subgraphs (an autograd.Function's forward is one)
+        graphs.append("\n".join(str(m.graph) for m in gm.modules() if isinstance(m, torch.fx.GraphModule)))
+        return gm.forward
+
+    def fn(x, target):
+        return kt.cross_entropy(x, target, label_smoothing=0.1)
+
+    dynamo.reset()
+    got = _loss_and_grads(torch.compile(fn, fullgraph=True, backend=keep), (z, t))
+    expected = _loss_and_grads(lambda x, target: F.cross_entropy(x, target, label_smoothing=0.1), (z, t))
+    _assert_all_close(got, expected, f"compiled at C = {classes}")
+    assert "index_targets" in graphs[0] or "ce_index_rows" in graphs[0]
+    assert ("ce_index_rows" in graphs[0]) == (classes > 1024)
+
+
 class _Loss(torch.nn.Module):
     def __init__(self, fn):
         super().__init__()

@@ -3,7 +3,7 @@ order, in the form torch.func, torch.compile and torch.export understand (kernel
 
     IndexRows      (rows, m, d, wt) = ce_index_rows(z, t, w)      the loss of each position and its statistics
         backward   IndexGradient: ce_index_grad, the gradient recomputed from the saved m
-        jvp        sum_k grad_k v_k, the gradient for g = 1 along the tangent v
+        jvp        sum_k grad_k v_k, the gradient for g = 1 along the tangent v (kernel.ce_directional)
     IndexGradient  grad = ce_index_grad(z, ..., g)
         backward   g H v = a e (v - sum_j s_j v_j) for z (kernel.ce_hvp) and sum_k v_k grad_k(g = 1) for g
         jvp        the same two products with the tangents

@@ -4,6 +4,9 @@
                                                            and label smoothing; kernel.ce_prob_hvp: probability
                                                            targets; H = (the loss's weight) (diag(s) - s s^T))
 
+    d/dh loss(z + h v) at h = 0 = sum_k (d loss / dz_k) v_k  (kernel.ce_directional: forward mode, from the
+                                                           emitted gradient)
+
 a is the gradient's own row coefficient (kernel.ce_smoothed_grad, kernel.ce_prob_grad), e_k = exp(z_k - m) and
 s_l = e_l / d: the double backward of the torch backend and its forward mode (jvp of the gradient) are this
 product, with v the cotangent of the gradient or the tangent of the logits.
@@ -15,11 +18,11 @@ import sympy as sp
 
 from derivations.emission.ce import forms as family
 from derivations.emission.ce.common import bind, claims_of, derivative, lse_form, sample_simplex
-from derivations.emission.kernel import SV, SWY, A, E, G, Kernel, V
+from derivations.emission.kernel import SV, SWY, A, B, E, G, Kernel, V
 from derivations.engine import rules
 from derivations.engine.core import Derivation, chain
 from derivations.engine.samplers import reals
-from derivations.engine.symbols import LSE, eps, j, k, l, t, total, u, w, y, z
+from derivations.engine.symbols import LSE, eps, explicit, j, k, l, t, total, u, w, y, z
 
 CLAIMS = claims_of(__name__)
 claims = CLAIMS.list
@@ -87,3 +90,37 @@ def prob_hvp(n) -> Derivation:
     swy = total(w[j] * y[j], n)
     why = "ce.hessian: each w_j y_j (LSE - z_j) has Hessian w_j y_j (diag(s) - s s^T); they sum to sum_j w_j y_j"
     return hessian_vector(n, prob, swy, f["ce_prob_coef"].xreplace({SWY: swy}), why)
+
+
+def _along(expr: sp.Expr, n: int, h: sp.Symbol) -> sp.Expr:
+    """expr at the logits z + h v (every z_i, the target's z_t included), with LSE written out (a concrete n)."""
+    expr = explicit(expr).doit()
+    return expr.xreplace({a: a + h * u[a.indices[0]] for a in expr.atoms(sp.Indexed) if a.base == z})
+
+
+@CLAIMS.claim(
+    "kernel.ce_directional",
+    "Forward mode: the derivative of the index-target loss along v is sum_k (d loss / dz_k) v_k, the emitted gradient",
+    general=False,
+    concrete=(2, 3),
+    sample=sample_direction,
+)
+def directional(n) -> Derivation:
+    """d/dh loss(z + h v) at h = 0 (torch's jvp), then the emitted label-smoothed gradient dotted with v."""
+    f = family.forms()
+    h = sp.Symbol("h", real=True)
+    index, smooth, _ = lse_form(n)
+    loss = (1 - eps) * index + eps / n * smooth
+    dense = f["ce_grad_dense_smooth"].xreplace({A: f["ce_grad_coef"], B: f["ce_grad_smooth_coef"]})
+    grad = lambda i: bind(dense, n, index=i) + bind(f["ce_grad_at_target"], n) * sp.KroneckerDelta(i, t)  # noqa: E731
+    return chain(
+        G * sp.Subs(sp.Derivative(_along(loss, n, h), h), h, 0),
+        (
+            sp.Add(*[grad(i) * u[i] for i in range(1, n + 1)]),
+            "the chain rule: d/dh of loss(z + h v) is sum_k (d loss / dz_k) v_k; the gradient is the emitted "
+            "kernel.ce_smoothed_grad with g as its upstream",
+            rules.by_scope(n, explicit_lse=True),
+        ),
+        rule=rules.by_scope(n, explicit_lse=True),
+        indices=(t,),
+    )
