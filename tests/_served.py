@@ -67,6 +67,14 @@ class Browser:
         self.page.evaluate("document.fonts.ready.then(() => true)")
 
 
+def _failed(request, base: str, problems: list[str]) -> None:
+    """A failed request is a problem, except a same-site one the next navigation cancelled (net::ERR_ABORTED,
+    say the favicon of the page being left); requests leaving the machine are aborted and recorded by the route."""
+    if request.url.startswith(base + "/") and "ERR_ABORTED" in str(request.failure):
+        return
+    problems.append(f"failed request: {request.url} ({request.failure})")
+
+
 @pytest.fixture(scope="session")
 def browser(site):
     """Chromium over the built site served on 127.0.0.1; every request that would leave the machine is
@@ -96,7 +104,7 @@ def browser(site):
             chrome = p.chromium.launch(executable_path=chromium, args=args)
             page = chrome.new_page(viewport={"width": 1280, "height": 900})
             page.route("**/*", route)
-            page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url} ({r.failure})"))
+            page.on("requestfailed", lambda r: _failed(r, base, problems))
             page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
             page.on("pageerror", lambda e: problems.append(f"page error on {page.url}: {e}"))
             page.on("console", lambda m: m.type == "error" and problems.append(f"console error: {m.text}"))

@@ -11,6 +11,7 @@
     ce_reduction      'mean' divides by the sum of the kept targets' weights
     linear_head       cross-entropy of z = W h + b: dL/dh = W^T g, dL/dW = g h^T, and exact chunks
     lm_head_extras    the z-loss s LSE(z)^2 and logit soft-capping c tanh(z / c), with their gradients
+    vocab_sharding    the vocabulary split across devices: LSE of the parts, per-shard gradients
     binary            sigmoid, BCE with logits, pos_weight, the two-class equivalence
 
 Topics import the engine and the topics they build on (entropy and gibbs build on information's
@@ -31,6 +32,7 @@ from derivations.topics import (
     linear_head,
     lm_head_extras,
     softmax,
+    vocab_sharding,
 )
 
 #: Topic modules in reading order.
@@ -46,5 +48,6 @@ MODULES = (
     ce_reduction,
     linear_head,
     lm_head_extras,
+    vocab_sharding,
     binary,
 )

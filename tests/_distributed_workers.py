@@ -1,0 +1,127 @@
+"""What each spawned rank of tests/test_distributed.py runs: gloo on 127.0.0.1, one JSON file of results per rank.
+
+``run(rank, world, port, folder, case)`` sets up the group, calls ``CASES[case](rank, world)`` and writes what
+it returns (or the exception's type and message) to ``folder/<rank>.json``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import time
+import traceback
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+from kernels.torch import distributed as vp
+
+C = 11  # classes in all, split unevenly over the ranks
+
+
+def sizes(world):
+    return {2: [4, 7], 3: [2, 6, 3]}[world]
+
+
+def shard(x, rank, world, dim=1):
+    bounds = [0, *torch.cumsum(torch.tensor(sizes(world)), 0).tolist()]
+    return x.narrow(dim, bounds[rank], bounds[rank + 1] - bounds[rank])
+
+
+def _inputs(shape=(6, C)):
+    g = torch.Generator().manual_seed(7)
+    z = torch.randn(*shape, generator=g, dtype=torch.float64) * 3
+    t = torch.randint(0, C, (shape[0], *shape[2:]), generator=g)
+    t.view(-1)[::4] = -100
+    w = torch.rand(C, generator=g, dtype=torch.float64) + 0.5
+    p = torch.softmax(torch.randn(*shape, generator=g, dtype=torch.float64), 1)
+    return z, t, w, p
+
+
+def _compare(ours, theirs, grads_ours, grads_theirs) -> dict:
+    worst = (ours - theirs).abs().max().item()
+    for a, b in zip(grads_ours, grads_theirs, strict=True):
+        worst = max(worst, (a - b).abs().max().item())
+    return {"worst": worst}
+
+
+def index_case(options, shape=(6, C)):
+    def case(rank, world):
+        z, t, w, _ = _inputs(shape)
+        full = z.clone().requires_grad_()
+        ref = F.cross_entropy(full, t, w if options.get("weight") else None, **_kw(options))
+        (ref_grad,) = torch.autograd.grad(ref.sum(), full)
+        mine = shard(z, rank, world).clone().requires_grad_()
+        local_w = shard(w, rank, world, 0) if options.get("weight") else None
+        out = vp.vocab_parallel_cross_entropy(mine, t, weight=local_w, **_kw(options))
+        (grad,) = torch.autograd.grad(out.sum(), mine)
+        return _compare(out, ref, [grad], [shard(ref_grad, rank, world)])
+
+    return case
+
+
+def prob_case(rank, world):
+    z, _, w, p = _inputs()
+    full, target, weight = z.clone().requires_grad_(), p.clone().requires_grad_(), w.clone().requires_grad_()
+    ref = F.cross_entropy(full, target, weight, label_smoothing=0.1, reduction="sum")
+    refs = torch.autograd.grad(ref, (full, target, weight))
+    mine = [shard(x, rank, world, d).clone().requires_grad_() for x, d in ((z, 1), (p, 1), (w, 0))]
+    out = vp.vocab_parallel_cross_entropy(mine[0], mine[1], weight=mine[2], label_smoothing=0.1, reduction="sum")
+    grads = torch.autograd.grad(out, mine)
+    return _compare(
+        out, ref, grads, [shard(refs[0], rank, world), shard(refs[1], rank, world), shard(refs[2], rank, world, 0)]
+    )
+
+
+def _kw(options):
+    return {k: v for k, v in options.items() if k != "weight"}
+
+
+def out_of_range(rank, world):
+    z, t, _, _ = _inputs()
+    t[2] = C  # one past the last class of the last shard
+    vp.vocab_parallel_cross_entropy(shard(z, rank, world), t)
+
+
+def mismatched_rows(rank, world):
+    z, t, _, _ = _inputs()
+    rows = 6 if rank == 0 else 5
+    vp.vocab_parallel_cross_entropy(shard(z, rank, world)[:rows], t[:rows])
+
+
+def absent_rank(rank, world):
+    vp.TIMEOUT = datetime.timedelta(seconds=3)
+    z, t, _, _ = _inputs()
+    if rank == world - 1:  # the last rank never calls, and stays alive until the others have given up
+        time.sleep(8)
+        return {"called": False}
+    vp.vocab_parallel_cross_entropy(shard(z, rank, world), t)
+    return {"called": True}
+
+
+CASES = {
+    "plain-mean": index_case({}),
+    "weight-ignore-smooth-mean": index_case({"weight": True, "ignore_index": -100, "label_smoothing": 0.2}),
+    "weight-ignore-none": index_case({"weight": True, "ignore_index": -100, "reduction": "none"}),
+    "smooth-sum": index_case({"ignore_index": -100, "label_smoothing": 0.1, "reduction": "sum"}),
+    "spatial-weight-mean": index_case({"weight": True, "ignore_index": -100}, shape=(3, C, 4)),
+    "prob-weight-smooth-sum": prob_case,
+    "out-of-range": out_of_range,
+    "mismatched-rows": mismatched_rows,
+    "absent-rank": absent_rank,
+}
+
+
+def run(rank, world, port, folder, case):
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=20))
+    try:
+        result = {"ok": CASES[case](rank, world)}
+    except Exception as exc:
+        result = {"error": type(exc).__name__, "message": str(exc), "trace": traceback.format_exc()[-800:]}
+    with open(os.path.join(folder, f"{rank}.json"), "w") as f:
+        json.dump(result, f)
+    if case != "absent-rank":
+        dist.destroy_process_group()
