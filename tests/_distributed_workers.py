@@ -16,6 +16,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
+from kernels.torch import _vocab_shards
 from kernels.torch import distributed as vp
 
 C = 11  # classes in all, split unevenly over the ranks
@@ -75,6 +76,36 @@ def prob_case(rank, world):
     )
 
 
+def linear_case(options):
+    def case(rank, world):
+        g = torch.Generator().manual_seed(11)
+        x = torch.randn(9, 5, generator=g, dtype=torch.float64)
+        w = torch.randn(C, 5, generator=g, dtype=torch.float64)
+        b = torch.randn(C, generator=g, dtype=torch.float64) * 0.1
+        t = torch.randint(0, C, (9,), generator=g)
+        t[::3] = -100
+        cw = torch.rand(C, generator=g, dtype=torch.float64) + 0.5
+        full = [v.clone().requires_grad_() for v in (x, w, b)]
+        kw = {k: v for k, v in options.items() if k != "weight"}
+        ref = F.linear_cross_entropy(
+            full[0], full[1], t, linear_bias=full[2], weight=cw if options.get("weight") else None, **kw
+        )
+        refs = torch.autograd.grad(ref.sum(), full)
+        mine = [
+            x.clone().requires_grad_(),
+            shard(w, rank, world, 0).clone().requires_grad_(),
+            shard(b, rank, world, 0).clone().requires_grad_(),
+        ]
+        local_w = shard(cw, rank, world, 0) if options.get("weight") else None
+        out = vp.vocab_parallel_linear_cross_entropy(
+            mine[0], mine[1], t, linear_bias_shard=mine[2], weight=local_w, **kw
+        )
+        grads = torch.autograd.grad(out.sum(), mine)
+        return _compare(out, ref, grads, [refs[0], shard(refs[1], rank, world, 0), shard(refs[2], rank, world, 0)])
+
+    return case
+
+
 def _kw(options):
     return {k: v for k, v in options.items() if k != "weight"}
 
@@ -92,7 +123,7 @@ def mismatched_rows(rank, world):
 
 
 def absent_rank(rank, world):
-    vp.TIMEOUT = datetime.timedelta(seconds=3)
+    _vocab_shards.TIMEOUT = datetime.timedelta(seconds=3)
     z, t, _, _ = _inputs()
     if rank == world - 1:  # the last rank never calls, and stays alive until the others have given up
         time.sleep(8)
@@ -108,6 +139,9 @@ CASES = {
     "smooth-sum": index_case({"ignore_index": -100, "label_smoothing": 0.1, "reduction": "sum"}),
     "spatial-weight-mean": index_case({"weight": True, "ignore_index": -100}, shape=(3, C, 4)),
     "prob-weight-smooth-sum": prob_case,
+    "linear-mean": linear_case({"ignore_index": -100}),
+    "linear-weight-smooth-mean": linear_case({"weight": True, "ignore_index": -100, "label_smoothing": 0.2}),
+    "linear-none": linear_case({"ignore_index": -100, "reduction": "none"}),
     "out-of-range": out_of_range,
     "mismatched-rows": mismatched_rows,
     "absent-rank": absent_rank,

@@ -52,7 +52,7 @@ def _spawn(case, world, tmp_path, timeout=90) -> list[dict]:
 
 
 VALUE_CASES = ["plain-mean", "weight-ignore-smooth-mean", "weight-ignore-none", "smooth-sum", "spatial-weight-mean",
-               "prob-weight-smooth-sum"]  # fmt: skip
+               "prob-weight-smooth-sum", "linear-mean", "linear-weight-smooth-mean", "linear-none"]  # fmt: skip
 
 
 @pytest.mark.parametrize("world", [2, 3])

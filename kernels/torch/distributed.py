@@ -17,63 +17,38 @@ probability target this rank's columns. Shards may be uneven; each one's offset 
               sum_j w_j y'_j (m - z_j)
     backward  on each shard from its logits and the global m, d, w_t: no communication (shard.local_gradient)
 
+    vocab_parallel_linear_cross_entropy(input, linear_weight_shard, target, *, linear_bias_shard=None, ...)
+
+does the same for a linear head whose classifier rows are split, never holding the N x C_r logits
+(kernels/torch/_vocab_linear.py); its backward all-reduces the input's gradient.
+
 The arithmetic is the emitted kernels/_generated/torch_ce.py, as in kernels.torch.cross_entropy. Every
 collective waits at most ``TIMEOUT``; a rank that does not arrive makes the others raise, not hang.
 """
 
 from __future__ import annotations
 
-import datetime
-
 import torch
 import torch.distributed as dist
 
 from kernels import _validate as validate
+from kernels._chunking import linear_chunk_rows
 from kernels._generated import torch_ce as _ce
 from kernels._layout import layout
 from kernels.torch._autograd import per_position, reduce, smoothed, weight_row, working_dtype, zero
 from kernels.torch._targets import classes, dtype_name, shape_output
+from kernels.torch._vocab_linear import LinearShard
+from kernels.torch._vocab_shards import (
+    all_reduce,
+    check_range,
+    index_rows_from,
+    require_group,
+    row_max,
+    shard_gradient,
+    shard_of,
+)
 
-__all__ = ["vocab_parallel_cross_entropy"]
-
-#: How long a rank waits for the others at each collective.
-TIMEOUT = datetime.timedelta(seconds=60)
-_DTYPES = {torch.float64: 1, torch.float32: 2, torch.float16: 3, torch.bfloat16: 4}
-_REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
-
-
-def _wait(work, what: str) -> None:
-    try:
-        work.wait(timeout=TIMEOUT)
-    except RuntimeError as exc:
-        raise RuntimeError(
-            f"vocab_parallel_cross_entropy: {what} did not complete within {TIMEOUT.total_seconds():.0f} s on every "
-            f"rank of the group (a rank that never calls it, or a dead rank): {exc}"
-        ) from exc
-
-
-def _all_reduce(tensor, op, group, what):
-    _wait(dist.all_reduce(tensor, op=op, group=group, async_op=True), what)
-    return tensor
-
-
-def _shard(group, header: list[int]) -> tuple[int, int]:
-    """(offset, C): this rank's first class and the number of classes, after every rank's header is compared."""
-    size = dist.get_world_size(group)
-    mine = torch.tensor(header, dtype=torch.int64)
-    every = [torch.empty_like(mine) for _ in range(size)]
-    _wait(dist.all_gather(every, mine, group=group, async_op=True), "the header check")
-    rows = torch.stack(every).tolist()
-    names = ("N x positions", "", "dtype", "target kind", "ignore_index", "label_smoothing", "reduction", "weight")
-    for field, name in enumerate(names):
-        if field != 1 and len({r[field] for r in rows}) > 1:
-            raise RuntimeError(
-                f"vocab_parallel_cross_entropy: the ranks disagree on {name}: "
-                f"{[r[field] for r in rows]} by rank; every rank must pass the same rows, target, options and dtype"
-            )
-    sizes = [r[1] for r in rows]
-    rank = dist.get_rank(group)
-    return sum(sizes[:rank]), sum(sizes)
+__all__ = ["vocab_parallel_cross_entropy", "vocab_parallel_linear_cross_entropy"]
 
 
 def vocab_parallel_cross_entropy(
@@ -86,11 +61,7 @@ def vocab_parallel_cross_entropy(
     label_smoothing, (N, C, d1..dk) layouts. Two collectives of N floats per statistic in forward, none in
     backward; the same loss on every rank. Raises on every rank, never hangs, when the ranks disagree.
     """
-    if not dist.is_available() or not dist.is_initialized():
-        raise RuntimeError(
-            "vocab_parallel_cross_entropy needs an initialised process group: call "
-            "torch.distributed.init_process_group(...) first (or use kernels.torch.cross_entropy on one device)"
-        )
+    require_group("vocab_parallel_cross_entropy", "kernels.torch.cross_entropy")
     dtypes = dtype_name(logits_shard.dtype), dtype_name(target.dtype)
     call = validate.cross_entropy_call(
         logits_shard.shape, target.shape, *dtypes, ignore_index, reduction, label_smoothing
@@ -98,27 +69,63 @@ def vocab_parallel_cross_entropy(
     rows, local_classes, positions = layout(tuple(logits_shard.shape))
     if weight is not None:
         validate.weight(tuple(weight.shape), local_classes)
-    header = [rows * positions, local_classes, _DTYPES.get(logits_shard.dtype, 0), int(call.kind == "prob")]
-    header += [call.ignore_index, round(call.eps * 1e9), _REDUCTIONS[call.reduction], int(weight is not None)]
-    offset, num_classes = _shard(group, header)
+    offset, num_classes = shard_of(group, rows * positions, local_classes, logits_shard.dtype, call, weight)
     z = classes(logits_shard)
     if call.kind == "prob":
         out = _ProbShard.apply(z, classes(target), weight, group, num_classes, call.eps, call.reduction)
         return shape_output(out, logits_shard, call.reduction)
     t = target.reshape(rows, 1, positions).long()
     valid = t != call.ignore_index
-    if t.numel():
-        bad = valid & ((t < 0) | (t >= num_classes))
-        if bool(bad.any()):  # every rank holds the same target: each raises the same error
-            raise validate.out_of_range(int(t[bad][0]), num_classes, call.ignore_index)
+    check_range(t, valid, num_classes, call.ignore_index)
     out = _IndexShard.apply(z, t, valid, weight, group, offset, num_classes, call.eps, call.reduction)
     return shape_output(out, logits_shard, call.reduction)
 
 
-def _row_max(z, group, acc):
-    """m = max_j z_j over every shard (MAX all-reduce); -inf rows (no classes here) take the others'."""
-    local = z.amax(1, keepdim=True) if z.shape[1] else torch.full((z.shape[0], 1, z.shape[2]), -torch.inf, dtype=acc)
-    return _all_reduce(local.contiguous(), dist.ReduceOp.MAX, group, "the row-max all-reduce")
+def vocab_parallel_linear_cross_entropy(
+    input,
+    linear_weight_shard,
+    target,
+    *,
+    linear_bias_shard=None,
+    group=None,
+    weight=None,
+    ignore_index=-100,
+    reduction="mean",
+    label_smoothing=0.0,
+):
+    """F.linear_cross_entropy with the classifier's rows split across ``group``: this rank holds
+    ``linear_weight_shard`` (C_r, H) and ``linear_bias_shard`` (C_r), its classes in rank order; ``input`` (N, H)
+    and the class-index ``target`` (N,) are the same on every rank. No rank holds its N x C_r logits: chunks of
+    rows, as kernels.torch.linear_cross_entropy (kernels/torch/_vocab_linear.py). Two collectives of N floats
+    per statistic in forward; backward all-reduces the input's gradient (N x H), so every rank gets all of it.
+    Class-index targets only: for probability targets use vocab_parallel_cross_entropy on the logits' shard.
+    """
+    require_group("vocab_parallel_linear_cross_entropy", "kernels.torch.linear_cross_entropy")
+    if input.dim() != 2 or linear_weight_shard.dim() != 2 or input.shape[1] != linear_weight_shard.shape[1]:
+        raise RuntimeError(
+            f"vocab_parallel_linear_cross_entropy: expected input (N, H) and linear_weight_shard (C_r, H), got "
+            f"{tuple(input.shape)} and {tuple(linear_weight_shard.shape)}"
+        )
+    if target.dim() != 1 or target.dtype.is_floating_point:
+        raise RuntimeError(
+            "vocab_parallel_linear_cross_entropy takes class-index targets of shape (N,); for probability targets "
+            "use vocab_parallel_cross_entropy on the logits' shard"
+        )
+    rows, local_classes = input.shape[0], linear_weight_shard.shape[0]
+    dtypes = dtype_name(input.dtype), dtype_name(target.dtype)
+    call = validate.cross_entropy_call(
+        (rows, local_classes), target.shape, *dtypes, ignore_index, reduction, label_smoothing
+    )
+    if weight is not None:
+        validate.weight(tuple(weight.shape), local_classes)
+    offset, num_classes = shard_of(group, rows, local_classes, input.dtype, call, weight)
+    t = target.reshape(rows, 1, 1).long()
+    valid = t != call.ignore_index
+    check_range(t, valid, num_classes, call.ignore_index)
+    chunk = linear_chunk_rows(rows, local_classes, input.shape[1], torch.finfo(working_dtype(input.dtype)).bits // 8)
+    args = (t, valid, weight, group, offset, num_classes, call.eps, call.reduction, chunk)
+    out = LinearShard.apply(input, linear_weight_shard, linear_bias_shard, *args)
+    return out.reshape(rows) if call.reduction == "none" else out
 
 
 class _IndexShard(torch.autograd.Function):
@@ -128,7 +135,7 @@ class _IndexShard(torch.autograd.Function):
         z = logits.to(acc)
         local = (t >= offset) & (t < offset + z.shape[1]) & valid  # this shard holds the target
         lt = torch.where(local, t - offset, 0)
-        m = _row_max(z, group, acc)
+        m = row_max(z, group, acc)
         w = weight.to(acc) if weight is not None else None
         sums = [_ce.shifted_exp(z, m).sum(1, keepdim=True)]  # d, this shard's part
         sums.append(torch.where(local, z.gather(1, lt), zero(m)))  # z_t where the target is here
@@ -137,19 +144,8 @@ class _IndexShard(torch.autograd.Function):
             u = _ce.base2_shift(z, m)
             sums.append((u * w[None, :, None]).sum(1, keepdim=True) if w is not None else u.sum(1, keepdim=True))
             sums.append(torch.full_like(m, float(w.sum()) if w is not None else float(z.shape[1])))
-        total = _all_reduce(torch.cat(sums, 1), dist.ReduceOp.SUM, group, "the statistics all-reduce")
-        d, zt, wt = total[:, 0:1], total[:, 1:2], total[:, 2:3]
-        nll = torch.where(valid, _ce.ce_index_loss(zt, wt, m, d), zero(d))
-        sw = None
-        if eps > 0:
-            swu, sw = total[:, 3:4], total[:, 4:5]
-            smooth = torch.where(valid, _ce.ce_smooth_row(sw, d, swu), zero(d))
-            rows = _ce.ce_smoothed_loss(nll, smooth, eps, num_classes)
-        else:
-            rows = nll
-        den = wt.sum()
-        if eps > 0 and reduction == "mean":
-            rows = rows * (den / den)  # nan where every kept weight is 0, as torch's nll mean is 0/0
+        total = all_reduce(torch.cat(sums, 1), dist.ReduceOp.SUM, group, "the statistics all-reduce")
+        rows, d, wt, sw, den = index_rows_from(total, m, valid, eps, num_classes, reduction)
         ctx.save_for_backward(logits, lt, local, valid, weight, m, d, wt, den)
         ctx.sw, ctx.eps, ctx.reduction, ctx.num_classes = sw, eps, reduction, num_classes
         return reduce(rows, reduction, den, logits.dtype)
@@ -160,16 +156,7 @@ class _IndexShard(torch.autograd.Function):
         eps, num_classes, acc = ctx.eps, ctx.num_classes, m.dtype
         with torch.no_grad():
             g = per_position(grad_out, ctx.reduction, logits.shape, den, valid, acc)  # 0 where ignored
-            sw = ctx.sw if ctx.sw is not None else (weight.to(acc).sum() if weight is not None else float(num_classes))
-            a = _ce.ce_grad_coef(g, wt, sw, eps, num_classes, d)  # g ((1 - eps) w_t + eps sw / C) / d
-            e = _ce.shifted_exp(logits.to(acc), m)  # exp(z - m), global m: shard.local_gradient
-            w_row = weight_row(weight, acc)
-            if eps > 0:
-                grad = _ce.ce_grad_dense_smooth(e, w_row, a, _ce.ce_grad_smooth_coef(g, eps, num_classes))
-            else:
-                grad = _ce.ce_grad_dense(e, a)
-            at_target = torch.where(local, _ce.ce_grad_at_target(g, wt, eps), zero(a))  # only the owning shard
-            grad = grad.scatter_add(1, lt, at_target)
+            grad = shard_gradient(logits.to(acc), m, d, wt, ctx.sw, g, lt, local, weight, eps, num_classes)
         return grad.to(logits.dtype), None, None, None, None, None, None, None, None
 
 
@@ -179,11 +166,11 @@ class _ProbShard(torch.autograd.Function):
         acc = working_dtype(torch.promote_types(logits.dtype, target.dtype))
         z, y = logits.to(acc), smoothed(target.to(acc), eps, num_classes)
         w_row = weight_row(weight, acc)
-        m = _row_max(z, group, acc)
+        m = row_max(z, group, acc)
         one = torch.ones_like(m)  # d = 1 in the emitted term: w y (m - z), the part before log d
         sums = [_ce.shifted_exp(z, m).sum(1, keepdim=True), (y * w_row).sum(1, keepdim=True)]
         sums.append(_ce.ce_prob_term(z, y, w_row, m, one).sum(1, keepdim=True))
-        total = _all_reduce(torch.cat(sums, 1), dist.ReduceOp.SUM, group, "the statistics all-reduce")
+        total = all_reduce(torch.cat(sums, 1), dist.ReduceOp.SUM, group, "the statistics all-reduce")
         d, swy, part = total[:, 0:1], total[:, 1:2], total[:, 2:3]
         rows = part + swy * torch.log(d)  # sum_j w_j y_j ((m - z_j) + log d)
         n, _, s = logits.shape
