@@ -122,6 +122,12 @@ def mismatched_rows(rank, world):
     vp.vocab_parallel_cross_entropy(shard(z, rank, world)[:rows], t[:rows])
 
 
+def mismatched_dtypes(rank, world):
+    z, t, _, _ = _inputs()
+    mine = shard(z, rank, world)
+    vp.vocab_parallel_cross_entropy(mine if rank == 0 else mine.float(), t)
+
+
 def absent_rank(rank, world):
     _vocab_shards.TIMEOUT = datetime.timedelta(seconds=3)
     z, t, _, _ = _inputs()
@@ -144,6 +150,7 @@ CASES = {
     "linear-none": linear_case({"ignore_index": -100, "reduction": "none"}),
     "out-of-range": out_of_range,
     "mismatched-rows": mismatched_rows,
+    "mismatched-dtypes": mismatched_dtypes,
     "absent-rank": absent_rank,
 }
 

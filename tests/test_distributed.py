@@ -1,11 +1,12 @@
 """Vocab-parallel cross-entropy on torch.distributed (gloo, 127.0.0.1, processes spawned here, bounded in time).
 
 World sizes 2 and 3 with uneven shards (4 + 7 and 2 + 6 + 3 of 11 classes): the loss and every gradient equal
-F.cross_entropy on the gathered logits within 1e-12 in float64, for index targets (weight, ignore_index, label
-smoothing, every reduction, a spatial layout) and probability targets (weight, smoothing; the gradients of
-logits, target and weight). Each error case raises on every rank that calls: a target outside the global range
-(IndexError), ranks that disagree on the rows (RuntimeError), a rank that never arrives (RuntimeError after the
-timeout), and no process group at all.
+F.cross_entropy (F.linear_cross_entropy for the linear head) on the gathered logits within 1e-12 in float64, for
+index targets (weight, ignore_index, label smoothing, every reduction, a spatial layout), probability targets
+(weight, smoothing; the gradients of logits, target and weight) and the linear head (x, W_r, b_r). Each error
+case raises on every rank that calls: a target outside the global range (IndexError), ranks that disagree on
+the rows or the dtype (RuntimeError), a rank that never arrives (RuntimeError after the timeout), and no
+process group at all.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ def test_the_sharded_loss_and_gradients_are_the_unsharded_ones(case, world, tmp_
     [
         ("out-of-range", "IndexError", "Target 11 is out of bounds"),
         ("mismatched-rows", "RuntimeError", "the ranks disagree on N x positions"),
+        ("mismatched-dtypes", "RuntimeError", "the ranks disagree on dtype"),
     ],
 )
 def test_an_error_raises_on_every_rank(case, error, words, tmp_path):
