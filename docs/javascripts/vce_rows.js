@@ -97,8 +97,9 @@
   };
 
   /** Everything the explorable shows for raw logits z, target t and a mode ('raw', 'softmax', 'sigmoid'):
-   *  the input fed to the loss, its softmax, lse, the loss, dloss/dx and dloss/dz; and for the sigmoid the
-   *  limits it imposes: the largest target probability and the smallest loss (fed 1 at t, 0 elsewhere). */
+   *  the input fed to the loss, its softmax, lse, the loss, dloss/dx and dloss/dz; and for a bounded input the
+   *  limits it imposes: the largest target probability and the loss there (fed 1 at t, 0 elsewhere, with
+   *  the same weight and smoothing as the loss shown). */
   function explore(z, t, mode = "raw", options = {}) {
     const how = MODES[mode];
     if (!how) throw new Error(`unknown mode ${mode}: raw, softmax or sigmoid`);
@@ -107,9 +108,9 @@
     const result = { mode, fed: x, ...out, gradFed: out.grad, gradLogits: how.back(z, out.grad) };
     if (mode !== "raw") {
       const best = z.map((_, k) => (k === t ? 1 : 0)); // the best a bounded input in [0, 1] can do
-      const limit = crossEntropy(best, t, { ...options, eps: 0 });
+      const limit = crossEntropy(best, t, options); // the same weight and smoothing as the loss shown
       result.bestProb = limit.probs[t];
-      result.lossFloor = limit.loss / (options.weight ? options.weight[t] : 1);
+      result.lossFloor = limit.loss;
     }
     return result;
   }
