@@ -7,7 +7,7 @@ import numpy as np
 import sympy as sp
 
 from derivations.engine.core import Claim, chain, check
-from derivations.engine.rules import scoped
+from derivations.engine.rules import merged, scoped
 from derivations.engine.spot_check import spot_check
 from derivations.topics import linear_head as lh
 
@@ -24,7 +24,7 @@ def test_the_mean_of_the_chunks_means_is_not_the_mean():
         whole = lh._rows(w[r] * loss[r], 1, M) / lh._rows(w[r], 1, M)
         first = lh._rows(w[r] * loss[r], 1, P) / lh._rows(w[r], 1, P)
         second = lh._rows(w[r] * loss[r], P + 1, M) / lh._rows(w[r], P + 1, M)
-        return chain(whole, ((first + second) / 2, "planted: the mean of the two chunks' means"), rule=lh._split)
+        return chain(whole, ((first + second) / 2, "planted: the mean of the two chunks' means"), rule=merged)
 
     claim = _planted(build, lh._sample_rows, concrete=())
     assert not check(claim).holds

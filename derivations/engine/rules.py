@@ -209,6 +209,12 @@ def scoped(size, *indices: sp.Symbol, normalised: sp.IndexedBase | None = None, 
     return expanded(*given, explicit_lse=explicit_lse)
 
 
+def merged(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """a - b = 0 once adjacent sums over one index are merged (SymPy's sum_combine, inside simplify): the rule
+    of a link that splits a sum into parts, 1..P and P+1..M."""
+    return zero_remainder(sp.simplify(a - b))
+
+
 def by_scope(size, explicit_lse: bool = False) -> Callable:
     """The plain rule of a derivation built for ``size``: ``sums`` for the general n, ``simplified`` for a
     concrete n (evaluated sums, then simplify). ``explicit_lse`` replaces the opaque LSE by log(sum exp) first."""

@@ -21,8 +21,7 @@ import sympy as sp
 
 from derivations.engine.core import Derivation, chain
 from derivations.engine.registry import Claims
-from derivations.engine.rules import matrices, scoped, sums_in_range
-from derivations.engine.rules_concrete import zero_remainder
+from derivations.engine.rules import matrices, merged, scoped, sums_in_range
 from derivations.engine.samplers import positives, reals
 from derivations.engine.symbols import i, j, k, total
 
@@ -161,11 +160,6 @@ def _rows(body, low, high) -> sp.Expr:
     return sp.Sum(body, (r, low, high))
 
 
-def _split(a, c) -> sp.Expr:
-    """a - c = 0 once adjacent sums over rows are merged (SymPy's sum_simplify)."""
-    return zero_remainder(sp.simplify(a - c))
-
-
 def _sample_rows(size, rng) -> dict:
     rows = 6
     values = {M: sp.Integer(rows), P: sp.Integer(int(rng.integers(1, rows + 1)))}
@@ -192,7 +186,7 @@ def chunked_mean(size) -> Derivation:
     numerator = _rows(row_weight[r] * loss_term[r], 1, P) + _rows(row_weight[r] * loss_term[r], P + 1, M)
     denominator = _rows(row_weight[r], 1, P) + _rows(row_weight[r], P + 1, M)
     why = r"each sum over all rows is the sum of the two chunks' partial sums; both are reduced before dividing"
-    return chain(whole, (numerator / denominator, why), rule=_split)
+    return chain(whole, (numerator / denominator, why), rule=merged)
 
 
 @CLAIMS.claim(
@@ -212,5 +206,5 @@ def weight_gradient_chunks(size) -> Derivation:
             _rows(g[r, m] * x[r, l], 1, P) + _rows(g[r, m] * x[r, l], P + 1, M),
             r"$\sum_r g_r x_r^T$ over all rows is the first chunk's $g^T x$ plus the second's",
         ),
-        rule=_split,
+        rule=merged,
     )

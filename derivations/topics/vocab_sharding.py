@@ -21,8 +21,7 @@ import sympy as sp
 
 from derivations.engine.core import Derivation, chain
 from derivations.engine.registry import Claims
-from derivations.engine.rules import scoped
-from derivations.engine.rules_concrete import zero_remainder
+from derivations.engine.rules import merged, scoped
 from derivations.engine.samplers import reals, scalar
 from derivations.engine.symbols import LSE, j, k, total, z
 
@@ -54,11 +53,6 @@ def _part(body, low, high) -> sp.Expr:
     return sp.Sum(body, (j, low, high))
 
 
-def _merged(x, y) -> sp.Expr:
-    """x - y = 0 once adjacent sums over classes are merged (SymPy's sum_combine inside simplify)."""
-    return zero_remainder(sp.simplify(x - y))
-
-
 def _sample(size, rng) -> dict:
     classes = 6
     values = {n: sp.Integer(classes), a: sp.Integer(int(rng.integers(1, classes)))}
@@ -80,7 +74,7 @@ def lse_of_parts(size) -> Derivation:
         _lse(1, n),
         (sp.log(_part(sp.exp(z[j]), 1, a) + _part(sp.exp(z[j]), a + 1, n)), "the sum over 1..n splits after a"),
         (sp.log(sp.exp(_lse(1, a)) + sp.exp(_lse(a + 1, n))), "each part's sum is exp of its own LSE"),
-        rule=_merged,
+        rule=merged,
     )
 
 
@@ -104,7 +98,7 @@ def shifted_sum(size) -> Derivation:
         sp.log(d) + m,
         (sp.log(_part(sp.exp(z[j] - m), 1, a) + _part(sp.exp(z[j] - m), a + 1, n)) + m, "d_A + d_B"),
         (_lse(1, n), "exp(z_j - m) = exp(z_j) exp(-m): m + log d = LSE for every m"),
-        rule=lambda x, y: _merged(sp.expand(sp.expand_log(sp.powsimp(x), force=True)), sp.expand_log(y, force=True)),
+        rule=lambda x, y: merged(sp.expand(sp.expand_log(sp.powsimp(x), force=True)), sp.expand_log(y, force=True)),
     )
 
 
@@ -117,7 +111,7 @@ def softmax_on_shard(size) -> Derivation:
             sp.exp(z[k] - sp.log(sp.exp(_lse(1, a)) + sp.exp(_lse(a + 1, n)))),
             "softmax = exp(z_k - LSE); shard.lse_of_parts",
         ),
-        rule=lambda x, y: _merged(sp.powsimp(sp.expand_log(x, force=True)), sp.simplify(y)),
+        rule=lambda x, y: merged(sp.powsimp(sp.expand_log(x, force=True)), sp.simplify(y)),
     )
 
 
@@ -136,7 +130,7 @@ def local_gradient(size) -> Derivation:
             scoped(n, k, explicit_lse=False),
         ),
         (coefficient * sp.exp(z[k] - LSE(z, n)) - q[k], "sum_j q_j is the sum of the parts' sums"),
-        rule=_merged,
+        rule=merged,
         indices=(k,),
     )
 
@@ -178,5 +172,5 @@ def weighted_sums(size) -> Derivation:
     return chain(
         _part(body, 1, n),
         (_part(body, 1, a) + _part(body, a + 1, n), "a sum over 1..n splits after a; LSE is the global one"),
-        rule=_merged,
+        rule=merged,
     )

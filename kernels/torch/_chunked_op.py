@@ -23,7 +23,7 @@ import torch
 
 from kernels._extras import Extras
 from kernels._generated import torch_ce as _ce
-from kernels.torch._autograd import reduce, working_dtype, zero
+from kernels.torch._autograd import reduce, scale_in_place, working_dtype, zero
 from kernels.torch._ce_loss import index_loss, prob_loss
 from kernels.torch._chunk_targets import IndexTargets, ProbTargets
 from kernels.torch._chunked import Rows
@@ -157,9 +157,7 @@ class Chunked(torch.autograd.Function):
             formed = [grad * grad_out.to(grad.dtype) for grad in formed]
         else:  # formed in forward for grad_out = 1: scaled in place, and handed over once
             ctx.used = True
-            if grad_out.device.type != "cpu" or bool(grad_out != 1):
-                for grad in formed:
-                    grad.mul_(grad_out.to(grad.dtype))
+            scale_in_place(formed, grad_out)
         computed = iter(formed)
         grads = [next(computed) if need else None for need in ctx.needs]
         return (*grads, *([None] * 7))

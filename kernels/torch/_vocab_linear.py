@@ -21,14 +21,9 @@ import torch.distributed as dist
 
 from kernels._generated import torch_ce as _ce
 from kernels.torch._autograd import per_position, reduce, working_dtype, zero
+from kernels.torch._linear_chunks import Linear
 from kernels.torch._row_pass import class_dot
 from kernels.torch._vocab_shards import all_reduce, index_rows_from, shard_gradient
-
-
-def _logits(x, w, b, r0, r1, acc):
-    """z = x[r0:r1] W^T + b, (rows, C_r, 1), in the working dtype."""
-    z = x[r0:r1].to(acc) @ w.to(acc).t()
-    return (z if b is None else z + b.to(acc)).unsqueeze(2)
 
 
 class LinearShard(torch.autograd.Function):
@@ -40,9 +35,10 @@ class LinearShard(torch.autograd.Function):
         wv = weight.to(acc) if weight is not None else None
         m_r, d_r, zt = (torch.zeros((n, 1, 1), dtype=acc, device=x.device) for _ in range(3))
         swu_r = torch.zeros_like(m_r)
+        layer = Linear(x, w, b, w.shape[0], acc)  # z = x W_r^T + b_r a chunk at a time (one class per row of W_r)
         for r0 in range(0, n, chunk):  # pass 1: this shard's statistics, shifted by its own maxima
             r1 = min(n, r0 + chunk)
-            z = _logits(x, w, b, r0, r1, acc)
+            z = layer.logits(r0, r1)
             m_r[r0:r1] = mc = z.amax(1, keepdim=True)
             d_r[r0:r1] = _ce.shifted_exp(z, mc).sum(1, keepdim=True)
             zt[r0:r1] = torch.where(local[r0:r1], z.gather(1, lt[r0:r1]), zero(mc))
@@ -87,25 +83,18 @@ class LinearShard(torch.autograd.Function):
 
 
 def _gradients(saved, stats, options, g, needs):
-    """Pass 2: (dL/dx this rank's part, dL/dW_r, dL/db_r) in the working dtype for upstream g per row."""
+    """Pass 2: (dL/dx this rank's part, dL/dW_r, dL/db_r) in the working dtype for upstream g per row, the chunks'
+    products accumulated by the linear head's own Linear (kernels/torch/_linear_chunks.py)."""
     x, w, b, lt, local, weight = saved
     eps, num_classes, _, chunk, _ = options
     m, d, wt, sw, _ = stats
-    acc, n = working_dtype(x.dtype), x.shape[0]
-    gx = torch.zeros((n, x.shape[1]), dtype=acc, device=x.device) if needs[0] else None
-    gw = torch.zeros(w.shape, dtype=acc, device=w.device) if needs[1] else None
-    gb = torch.zeros(w.shape[:1], dtype=acc, device=w.device) if needs[2] and b is not None else None
-    wa = w.to(acc)
+    n = x.shape[0]
+    layer = Linear(x, w, b, w.shape[0], working_dtype(x.dtype), tuple(needs))
     for r0 in range(0, n, chunk):
         r1 = min(n, r0 + chunk)
-        z = _logits(x, w, b, r0, r1, acc)
         ix = slice(r0, r1)
+        z = layer.logits(r0, r1)
         grad = shard_gradient(z, m[ix], d[ix], wt[ix], sw if sw is None else sw[ix], g[ix], lt[ix], local[ix],
-                              weight, eps, num_classes)[:, :, 0]  # fmt: skip
-        if gx is not None:
-            gx[r0:r1] = grad @ wa  # g W_r
-        if gw is not None:
-            gw += grad.t() @ x[r0:r1].to(acc)  # g^T x
-        if gb is not None:
-            gb += grad.sum(0)
-    return gx, gw, gb
+                              weight, eps, num_classes)  # fmt: skip
+        layer.accumulate(grad, r0, r1)  # dL/dx = g W_r, dL/dW_r += g^T x, dL/db_r += sum g
+    return layer.gx, layer.gw, layer.gb
