@@ -1,7 +1,8 @@
-"""Cross-entropy kernels emitted from the checked derivations, in two backends.
+"""Cross-entropy kernels emitted from the checked derivations, in three backends.
 
     import kernels.torch   # drop-in for torch.nn.functional's cross-entropy family (+ nn modules)
     import kernels.numpy   # the same losses on NumPy arrays, plus <name>_grad vector-Jacobian products
+    import kernels.triton  # cross_entropy, nll_loss, linear_cross_entropy as Triton kernels (CUDA; needs triton)
 
 The backends are submodules only (``kernels.torch`` would shadow the ``torch`` package if re-exported
 here). Importing ``kernels`` imports neither NumPy, torch nor SymPy; the backends import NumPy or torch,

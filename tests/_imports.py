@@ -22,8 +22,19 @@ LAYERS = (
     ("kernels._generated*", ()),
     ("kernels.explain*", ("kernels", "kernels._validate", "kernels.explain*")),
     (
-        "kernels.torch*",
-        ("kernels", "kernels._[a-z]*", "kernels._generated.torch_*", "kernels.explain", "kernels.torch*"),
+        "kernels.torch*",  # kernels.triton (the package) only through the opt-in switch
+        (
+            "kernels",
+            "kernels._[a-z]*",
+            "kernels._generated.torch_*",
+            "kernels.explain",
+            "kernels.torch*",
+            "kernels.triton",
+        ),
+    ),
+    (
+        "kernels.triton*",  # the torch backend's validation, reductions and chunk loop; the emitted Triton helpers
+        ("kernels", "kernels._[a-z]*", "kernels._generated.triton_*", "kernels.torch._*", "kernels.triton*"),
     ),
     (
         "kernels.numpy*",
@@ -32,7 +43,12 @@ LAYERS = (
     ("kernels*", ("kernels._[a-z]*",)),
 )
 #: Third-party packages a part must never import.
-FORBIDDEN = (("kernels*", ("sympy",)), ("kernels.numpy*", ("torch",)), ("derivations*", ("torch",)))
+FORBIDDEN = (
+    ("kernels*", ("sympy",)),
+    ("kernels.numpy*", ("torch", "triton")),
+    ("kernels.torch*", ("triton",)),  # triton is optional: only kernels.triton imports it
+    ("derivations*", ("torch",)),
+)
 #: The most lines a hand-written module may have.
 MAX_LINES = 250
 PACKAGES = ("derivations", "kernels", "benchmarks")

@@ -1,10 +1,21 @@
-"""Shared test configuration: hypothesis profiles for the property tests (tests/test_fuzz.py).
+"""Shared test configuration: hypothesis profiles for the property tests (tests/test_fuzz.py), and
+TRITON_INTERPRET=1 where there is no CUDA device (kernels.triton's interpreter tests).
 
 hypothesis comes with the test extras; where it is missing (a GPU machine running only the CUDA tests,
 scripts/device_check.sh) the rest of the suite still runs and test_fuzz.py skips itself.
 """
 
+import os
+
 import pytest
+import torch
+
+if not torch.cuda.is_available():
+    # Triton's interpreter for kernels.triton's tests on CPU tensors (tests/test_triton*.py): Triton reads this
+    # when it decorates a kernel, its own library included, so it is set before anything imports triton
+    # (torch._dynamo does). A GPU machine leaves it unset: tests/test_triton_cuda.py compiles for the device.
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+
 from _served import browser, site  # noqa: F401  (the built site and a browser over it, for the site tests)
 
 try:

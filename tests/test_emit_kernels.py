@@ -110,7 +110,7 @@ def test_emitted_functions_compute_their_sympy_expressions(backend):
     ],
     ids=str,
 )
-@pytest.mark.parametrize("backend", ["numpy", "torch"])
+@pytest.mark.parametrize("backend", ["numpy", "torch", "triton"])
 def test_printers_raise_on_what_they_cannot_print(expr, backend):
     from derivations.emission.printers import PRINTERS
 

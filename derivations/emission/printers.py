@@ -1,4 +1,4 @@
-"""Strict NumPy, PyTorch and JavaScript printers for kernel expressions (small subclasses of SymPy's printers).
+"""Strict NumPy, PyTorch, Triton and JavaScript printers for kernel expressions (small subclasses of SymPy's printers).
 
 They override only what SymPy 1.14 prints wrongly or not at all for elementwise kernels, and raise on
 anything else they cannot print as elementwise array code:
@@ -13,6 +13,11 @@ anything else they cannot print as elementwise array code:
   factor is a multiplication (1.4426950408889634*(z - m)), not a division;
 - KroneckerDelta, Piecewise, sums and indexed objects are refused: kernels gather, never build a one-hot.
 
+Triton (``triton.language as tl``, inside ``@triton.jit`` helpers) prints exp, log, exp2, maximum and minimum
+from ``tl``; a tensor there has no ``**``, so x**2..x**4 is a product (x*x); tanh is the emitted helper
+``_tanh``, written through exp, since libdevice's tanh does not run under TRITON_INTERPRET=1; every other
+function is refused (SymPy's Python printer would print it from ``math``, which a Triton kernel cannot call).
+
 JavaScript (numbers, doubles) differs again: SymPy 1.14's JavascriptCodePrinter prints a Sum as the literal
 text ``Sum(...)`` and ``true`` as ``True`` (refused here), and cannot print Exp2, XLogY or log1p (mapped to
 ``Math.pow(2, x)``, an emitted ``xlogy`` helper and ``Math.log1p``); every power is ``Math.pow``, since
@@ -25,90 +30,13 @@ import sympy as sp
 from sympy.printing.jscode import JavascriptCodePrinter
 from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.pytorch import TorchPrinter
 from sympy.printing.str import StrPrinter
 
-
-class UnprintableKernel(ValueError):
-    """An expression the kernel printers do not print as elementwise array code."""
-
-
-def grouped(printer, expr: sp.UnevaluatedExpr) -> str:
-    """A grouped term (evaluated first). One that prints with a leading minus gets its own parentheses:
-    SymPy's Add printer strips that minus as the term's sign, printing a + (-y + s) as a - (y + s)."""
-    text = printer._print(expr.args[0])
-    return f"({text})" if text.startswith("-") else text
-
-
-def constant(expr: sp.Expr) -> bool:
-    """A real number that SymPy keeps symbolic (log(2), 1/log(2)): printed as a float literal."""
-    return bool(expr.is_number) and not expr.is_Rational and bool(expr.is_extended_real) and bool(expr.is_finite)
-
-
-def literal(expr: sp.Expr) -> str:
-    """The shortest float literal that round-trips the double nearest to ``expr``."""
-    return repr(float(expr))
-
-
-class _Strict:
-    """Refusals and Pow shared by both printers (mixed in before the SymPy printer)."""
-
-    _module: str
-
-    def _refuse(self, expr, why: str):
-        raise UnprintableKernel(f"{type(self).__name__} cannot print {sp.sstr(expr)}: {why}")
-
-    def _print_KroneckerDelta(self, expr):
-        self._refuse(expr, "a one-hot; gather the target or add at the target index instead")
-
-    def _print_Piecewise(self, expr):
-        self._refuse(expr, "write the branches as a stable closed form (max, min, |x|)")
-
-    def _print_Sum(self, expr):
-        self._refuse(expr, "row sums belong to the wrappers; emit the elementwise term")
-
-    def _print_Indexed(self, expr):
-        self._refuse(expr, "kernel arguments are plain symbols")
-
-    _print_IndexedBase = _print_Indexed
-    _print_Derivative = _print_Sum
-
-    def _print_UnevaluatedExpr(self, expr):
-        return grouped(self, expr)
-
-    def _print(self, expr, **kwargs):
-        if isinstance(expr, sp.Expr) and constant(expr):
-            return literal(expr)
-        return super()._print(expr, **kwargs)
-
-    def _print_Mul(self, expr):
-        number, rest = expr.as_independent(*expr.free_symbols, as_Add=False)
-        if constant(number) and rest != 1:  # c * x with c irrational: the literal times the rest
-            sign = "-" if number.is_negative else ""
-            return f"{sign}{literal(abs(number))}*{self.parenthesize(rest, PRECEDENCE['Mul'])}"
-        return super()._print_Mul(expr)
-
-    def _print_Exp2(self, expr):
-        return f"{self._module_format(self._module + '.exp2')}({self._print(expr.args[0])})"
-
-    def _print_Pow(self, expr, rational=False):
-        base, power = expr.args
-        if power == -1:
-            return "1/{}".format(self.parenthesize(base, PRECEDENCE["Pow"]))
-        if power.is_Integer and 2 <= power <= 4:
-            return "{}**{}".format(self.parenthesize(base, PRECEDENCE["Pow"]), power)
-        self._refuse(expr, "only 1/x and x**2..x**4 are printed")
-
-    def _minmax(self, expr, name: str, clamp: str):
-        """max/min of two arguments, elementwise; against a constant, ``clamp`` where the backend has one."""
-        if len(expr.args) != 2:
-            self._refuse(expr, "Max/Min of exactly two arguments")
-        numbers = [a for a in expr.args if a.is_number]
-        others = [a for a in expr.args if not a.is_number]
-        function = f"{self._module}.{clamp if clamp and len(numbers) == 1 else name}"
-        a, b = (self._print(x) for x in others + numbers)  # the constant last: clamp_min(x, 0)
-        return f"{self._module_format(function)}({a}, {b})"
-
+from derivations.emission.kernel import Exp2
+from derivations.emission.strict import Strict as _Strict
+from derivations.emission.strict import UnprintableKernel, constant, grouped, literal  # noqa: F401  (importers)
 
 #: Helper functions a printer may call; emitted (once) into each module whose code uses them.
 HELPERS = {
@@ -163,6 +91,69 @@ class TorchKernelPrinter(_Strict, TorchPrinter):
     def _print_XLogY(self, expr):
         x, y = (self._print(a) for a in expr.args)
         return f"{self._module_format('torch.xlogy')}({x}, {y})"
+
+
+class TritonKernelPrinter(_Strict, PythonCodePrinter):
+    """Triton code for one elementwise expression in a ``@triton.jit`` helper; helpers it calls in ``helpers``."""
+
+    _module = "tl"
+    #: The functions a Triton helper may call (as tl.<name> or an emitted helper); anything else is refused.
+    _FUNCTIONS = (sp.exp, sp.log, sp.tanh, sp.Max, sp.Min, Exp2)
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        self.helpers: set[str] = set()
+        self.used: set[str] = set()  # the tl functions printed
+
+    def _module_format(self, name: str, register: bool = True) -> str:
+        self.used.add(name)
+        return name
+
+    def _print(self, expr, **kwargs):
+        if isinstance(expr, sp.Function) and not isinstance(expr, (*self._FUNCTIONS, sp.KroneckerDelta)):
+            self._refuse(expr, "a Triton helper calls exp, log, exp2, tanh, maximum and minimum only")
+        return super()._print(expr, **kwargs)
+
+    def _print_exp(self, expr):
+        return f"{self._module_format('tl.exp')}({self._print(expr.args[0])})"
+
+    def _print_log(self, expr):
+        return f"{self._module_format('tl.log')}({self._print(expr.args[0])})"
+
+    def _print_tanh(self, expr):
+        self._module_format("tl.exp")  # what _tanh uses
+        self.helpers.add("_tanh")
+        return f"_tanh({self._print(expr.args[0])})"
+
+    def _print_Max(self, expr):
+        return self._minmax(expr, "maximum", "")
+
+    def _print_Min(self, expr):
+        return self._minmax(expr, "minimum", "")
+
+    def _print_Pow(self, expr, rational=False):
+        base, power = expr.args
+        if power.is_Integer and 2 <= power <= 4:  # a Triton tensor has no **: (x*x), grouped (it may divide)
+            return "({})".format("*".join([self.parenthesize(base, PRECEDENCE["Mul"])] * int(power)))
+        return super()._print_Pow(expr, rational)
+
+
+#: Helpers the Triton printer may call; emitted (once, as @triton.jit functions) into the module that uses them.
+TRITON_HELPERS = {
+    "_tanh": (
+        "@triton.jit\n"
+        "def _tanh(x):\n"
+        '    """tanh x through exp (libdevice\'s tanh does not run under TRITON_INTERPRET=1): for |x| >= 1/8,\n'
+        "    sign(x) (1 - e) / (1 + e) with e = exp(-2 |x|) <= 1 (never overflows); below 1/8, where 1 - e would\n"
+        '    cancel, the Taylor series x - x^3/3 + 2x^5/15 - 17x^7/315 + 62x^9/2835 (relative error < 1e-11)."""\n'
+        "    a = tl.abs(x)\n"
+        "    e = tl.exp(-2.0 * a)\n"
+        "    x2 = x * x\n"
+        "    small = a * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0 + x2 * (62.0 / 2835.0)))))\n"
+        "    t = tl.where(a < 0.125, small, (1.0 - e) / (1.0 + e))\n"
+        "    return tl.where(x < 0, -t, t)"
+    ),
+}
 
 
 class JavascriptKernelPrinter(_Strict, JavascriptCodePrinter):
@@ -225,4 +216,4 @@ class DocPrinter(StrPrinter):
         return grouped(self, expr)
 
 
-PRINTERS = {"numpy": NumpyKernelPrinter, "torch": TorchKernelPrinter}
+PRINTERS = {"numpy": NumpyKernelPrinter, "torch": TorchKernelPrinter, "triton": TritonKernelPrinter}

@@ -1,4 +1,4 @@
-"""The text of every emitted file: one NumPy and one PyTorch module per kernel family.
+"""The text of every emitted file: one NumPy and one PyTorch module per kernel family, and Triton's helpers.
 
 Each family (``derivations.emission.FAMILIES``) becomes ``numpy_<family>.py`` and ``torch_<family>.py`` of
 small elementwise functions, printed by the strict printers (printers.py) after the overflow-freedom
@@ -6,69 +6,22 @@ check (overflow.py); a kernel with a block argument also gets an ``<name>_into(o
 writes the same expression into ``out`` (inplace.py). Every file starts with one banner naming the module
 that declares its kernels and the SymPy version; every function's docstring carries the SymPy expression
 it came from, the claim that proves it with that claim's source file, and what each argument stands for.
+The softmax cross-entropy family is also emitted as ``triton_ce.py``, ``@triton.jit`` helpers (triton.py).
 The text is formatted by the pinned ruff (formatter.py) and deterministic: no hash-ordered iteration.
 """
 
 from __future__ import annotations
 
-import textwrap
-
-import sympy as sp
-
-from derivations.emission import FAMILIES, claims, javascript, kernels
-from derivations.emission.formatter import WIDTH, ruff_format
+from derivations.emission import FAMILIES, claims, javascript, kernels, triton
+from derivations.emission.docstrings import PAGE, banner, render_function
+from derivations.emission.docstrings import docstring as _docstring
+from derivations.emission.formatter import ruff_format
 from derivations.emission.inplace import IntoPrinter
-from derivations.emission.kernel import MEANINGS, Kernel
+from derivations.emission.kernel import Kernel
 from derivations.emission.overflow import require_overflow_free
-from derivations.emission.printers import HELPERS, PRINTERS, DocPrinter
+from derivations.emission.printers import HELPERS, PRINTERS
 
-PAGE = "kernels.md"
 BACKENDS = {"numpy": "NumPy", "torch": "PyTorch"}
-
-
-def banner(source: str) -> str:
-    """The first line of every emitted file."""
-    return f"# generated from {source} by `python -m derivations emit` with SymPy {sp.__version__}; do not edit"
-
-
-def render_function(kernel: Kernel, printer, claim_source: str) -> str:
-    """One emitted function: signature, docstring (SymPy expression, claim, arguments), one return line."""
-    names = [a.name for a in kernel.args]
-    unknown = sorted(s.name for s in kernel.expr.free_symbols - set(kernel.args))
-    if unknown or len(set(names)) != len(names) or not all(n.isidentifier() for n in names):
-        raise ValueError(f"kernel {kernel.name!r}: arguments {names} do not cover the free symbols {unknown}")
-    code = printer.doprint(kernel.expr)
-    if "\n" in code:
-        raise ValueError(f"kernel {kernel.name!r} printed more than one line: {code!r}")
-    doc = _docstring(kernel, claim_source)
-    return "\n".join([f"def {kernel.name}({', '.join(names)}):", *doc, f"    return {code}"])
-
-
-def _docstring(
-    kernel: Kernel, claim_source: str, summary: str = "", evaluated_by: str = "", out: str = ""
-) -> list[str]:
-    """The emitted docstring: summary, the SymPy expression, the claim and its source, and the arguments."""
-    wrap = textwrap.TextWrapper(
-        width=WIDTH, initial_indent="    ", subsequent_indent="        ", break_long_words=False
-    )
-    args = [("out", out)] if out else []
-    missing = [a.name for a in kernel.args if a not in MEANINGS]
-    if missing:
-        raise ValueError(f"kernel {kernel.name!r}: arguments {missing} have no meaning (declare them with argument())")
-    args += [(a.name, MEANINGS[a]) for a in kernel.args]
-    arg_wrap = textwrap.TextWrapper(
-        width=WIDTH, initial_indent="        ", subsequent_indent="            ", break_long_words=False
-    )
-    return [
-        f'    """{summary or kernel.summary}',
-        "",
-        *wrap.wrap(f"SymPy: {DocPrinter().doprint(kernel.expr)}{evaluated_by}"),
-        *wrap.wrap(f"Claim: {kernel.claim} ({claim_source}), checked on {PAGE}"),
-        "",
-        "    Args:",
-        *(line for name, meaning in args for line in arg_wrap.wrap(f"{name}: {meaning}")),
-        '    """',
-    ]
 
 
 def render_into(kernel: Kernel, backend: str, printer, claim_source: str) -> str:
@@ -128,6 +81,7 @@ def render() -> dict[str, str]:
         for family in FAMILIES:
             members = [k for k in table if k.family == family.name]
             files[f"{backend}_{family.name}.py"] = render_module(backend, family.name, members, claim_sources)
+    files.update(triton.render(table, claim_sources))  # triton_ce.py: the @triton.jit helpers
     modules = ", ".join(name.removesuffix(".py") for name in files)
     files["__init__.py"] = f'{banner("derivations/emission/__init__.py")}\n"""Emitted kernel modules: {modules}."""\n'
     return files

@@ -12,6 +12,10 @@ backward peak at 1 L, one logits tensor, against torch's 3 L). The opt-in
 On CUDA, class-index targets are range-checked before any kernel runs (an IndexError, never a
 device-side assert); that check costs one device synchronisation per call, and
 ``with unchecked_targets():`` skips it.
+
+Opt-in, off by default: with ``VCE_TRITON=1`` in the environment (read at every call) or after
+``use_triton()``, calls on CUDA tensors of float32, float16 or bfloat16 run the Triton kernels of
+kernels.triton; CPU tensors and everything else stay here. No GPU has yet run the Triton parity grid.
 """
 
 # Beside this file (private; not part of the API):
@@ -23,6 +27,8 @@ device-side assert); that check costs one device synchronisation per call, and
 # _ce_indices.py   the autograd functions of index-target cross-entropy; _row_pass.py its forward pass,
 #                  _ce_gradient.py its gradient; _fold.py the folded exponent (one fused multiply-add)
 # _ce_probs.py     probability targets;  _nll.py nll_loss;  _pointwise.py BCE with logits and kl_div
+# _triton_switch.py  use_triton / VCE_TRITON=1: CUDA calls to kernels.triton (opt-in, off by default)
+# _refusals.py     what the overwrite variants refuse
 # _autograd.py     what the autograd functions share: working dtype, upstream gradient, reduce
 
 from kernels.torch._functional import (
@@ -40,6 +46,7 @@ from kernels.torch._linear import linear_cross_entropy
 from kernels.torch._modules import BCEWithLogitsLoss, CrossEntropyLoss, KLDivLoss, LinearCrossEntropyLoss, NLLLoss
 from kernels.torch._overwrite import cross_entropy_overwrite_logits
 from kernels.torch._targets import unchecked_targets
+from kernels.torch._triton_switch import use_triton
 
 __all__ = [
     "BCEWithLogitsLoss",
@@ -58,5 +65,6 @@ __all__ = [
     "linear_cross_entropy",
     "nll_loss",
     "unchecked_targets",
+    "use_triton",
     "warn_on_misuse",
 ]

@@ -24,6 +24,7 @@ from kernels.torch._ce_loss import index_loss, prob_loss
 from kernels.torch._chunked_op import chunked_loss
 from kernels.torch._nll import nll
 from kernels.torch._targets import classes, dtype_name, index_checks, shape_output
+from kernels.torch._triton_switch import triton_backend
 
 #: Whether cross_entropy emits explain's warnings (``warn_on_misuse``); cross_entropy reads it first.
 MISUSE = _explain.MisuseFlag()
@@ -76,6 +77,10 @@ def cross_entropy(
     """
     if MISUSE.on:  # opt-in, warn_on_misuse(): explain's warnings for this call
         _explain.warn(_explain.from_torch(input, target, weight, ignore_index, reduction, label_smoothing))
+    backend = triton_backend(input, target, weight)  # opt-in: VCE_TRITON=1 or use_triton(), CUDA only
+    if backend is not None:
+        return backend.cross_entropy(input, target, weight, size_average, ignore_index, reduce, reduction,
+                                     label_smoothing, lse_square_scale=lse_square_scale, softcap=softcap)  # fmt: skip
     extras = extras_of(lse_square_scale, softcap)
     return _cross_entropy(input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing, extras)
 
@@ -132,6 +137,9 @@ def _with_extras(input, target, weight, call, extras):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """torch.nn.functional.nll_loss: -w_t x_t for log-probabilities x (the input is not validated, as in torch)."""
+    backend = triton_backend(input, target, weight)
+    if backend is not None:
+        return backend.nll_loss(input, target, weight, size_average, ignore_index, reduce, reduction)
     validate.legacy("nll_loss", size_average, reduce)
     reduction = validate.reduction(reduction)
     ignore_index = validate.ignore_index(ignore_index, "nll_loss")

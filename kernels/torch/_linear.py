@@ -20,6 +20,7 @@ from kernels._linear_call import linear_call, matching_dtypes
 from kernels.torch._autograd import working_dtype
 from kernels.torch._chunked_op import chunked_loss
 from kernels.torch._targets import dtype_name, index_checks
+from kernels.torch._triton_switch import triton_backend
 
 
 def linear_cross_entropy(
@@ -49,6 +50,13 @@ def linear_cross_entropy(
     s LSE(z)^2 of every counted row (PaLM's; 'mean' divides its sum by the number of counted rows), and
     ``softcap`` c caps every logit to c tanh(z / c) before the loss (Gemma 2's).
     """
+    backend = triton_backend(input, linear_weight, linear_bias, target, weight)
+    if backend is not None:  # opt-in: VCE_TRITON=1 or use_triton(), CUDA only
+        return backend.linear_cross_entropy(
+            input, linear_weight, target, linear_bias=linear_bias, weight=weight, reduction=reduction,
+            ignore_index=ignore_index, label_smoothing=label_smoothing, options=options,
+            lse_square_scale=lse_square_scale, softcap=softcap,
+        )  # fmt: skip
     extras = extras_of(lse_square_scale, softcap)
     bias_shape = None if linear_bias is None else tuple(linear_bias.shape)
     call = linear_call(input.shape, linear_weight.shape, bias_shape, target.shape, ignore_index)

@@ -12,31 +12,9 @@ from kernels import _validate as validate
 from kernels.torch._ce_indices import CrossEntropyOverwrite
 from kernels.torch._functional import cross_entropy
 from kernels.torch._ops import transformed
+from kernels.torch._refusals import refuse_what_would_break
 from kernels.torch._targets import classes, dtype_name, index_rows, shape_output
-
-
-def _saved_by_producer(input: torch.Tensor) -> str | None:
-    """The name of the op that made ``input`` (or the tensor it is a view of) and saved it for its backward."""
-    for tensor in (input, input._base):
-        fn = None if tensor is None else tensor.grad_fn
-        if fn is not None and hasattr(fn, "_saved_result"):
-            return fn.name()
-    return None
-
-
-def _refuse_what_would_break(input: torch.Tensor) -> None:
-    if isinstance(input, torch.nn.Parameter):
-        raise RuntimeError(
-            "cross_entropy_overwrite_logits would overwrite an nn.Parameter with its gradient (the model's weights "
-            "would be lost): pass logits computed from the parameters, or use kernels.torch.cross_entropy"
-        )
-    producer = _saved_by_producer(input)
-    if producer is not None:
-        raise RuntimeError(
-            f"cross_entropy_overwrite_logits: the input is the output of {producer}, which saved it for its own "
-            "backward; overwriting it would corrupt that gradient. Pass input.clone() (which costs the memory this "
-            "function saves) or use kernels.torch.cross_entropy"
-        )
+from kernels.torch._triton_switch import triton_backend
 
 
 def cross_entropy_overwrite_logits(
@@ -73,6 +51,9 @@ def cross_entropy_overwrite_logits(
     gradient) and under torch.func transforms or forward-mode tangents, nothing is overwritten: the call is
     ``cross_entropy``, with its gradient and its 1 L.
     """
+    backend = triton_backend(input, target, weight)
+    if backend is not None:  # opt-in: VCE_TRITON=1 or use_triton(), CUDA only
+        return backend.cross_entropy_overwrite_logits(input, target, weight, ignore_index, reduction, label_smoothing)
     wanted = torch.is_grad_enabled() and isinstance(input, torch.Tensor) and input.requires_grad
     if not wanted or torch.compiler.is_compiling() or transformed(input):
         return cross_entropy(input, target, weight, None, ignore_index, None, reduction, label_smoothing)
@@ -83,7 +64,7 @@ def cross_entropy_overwrite_logits(
             "cross_entropy_overwrite_logits takes class-index targets only; for probability targets use "
             "kernels.torch.cross_entropy"
         )
-    _refuse_what_would_break(input)
+    refuse_what_would_break(input)
     safe_target, valid = index_rows(input, target, weight, call.ignore_index, call.eps, call.reduction)
     out = CrossEntropyOverwrite.apply(classes(input), safe_target, valid, weight, call.eps, call.reduction)
     return shape_output(out, input, call.reduction)
