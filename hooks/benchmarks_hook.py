@@ -18,6 +18,9 @@ import json
 import logging
 from pathlib import Path
 
+import build_cache
+from benchmarks_words import WORDS
+
 log = logging.getLogger("mkdocs.hooks.benchmarks")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,11 +53,17 @@ GOALS = [
 ]
 
 
+def _words(lang: str) -> dict:
+    """The words of edition ``lang``; English for an edition that has none here."""
+    return WORDS.get(lang, WORDS["en"])
+
+
 def _classes(shape: str) -> int:
     return int(shape.split("x")[1])
 
 
-def _goal_lines(rows: list[dict]) -> list[str]:
+def _goal_lines(rows: list[dict], lang: str = "en") -> list[str]:
+    words = _words(lang)
     lines = []
     for what, method, pass_, quantity, limit, scope in GOALS:
         picked = [
@@ -65,18 +74,23 @@ def _goal_lines(rows: list[dict]) -> list[str]:
             and r.get(quantity) is not None
             and (scope == "all" or (_classes(r["shape"]) >= 32000) == (scope == "large"))
         ]
+        what = words["goals"].get(what, what)
         if not picked:
-            lines.append(f"- **not measured**: {what}")
+            lines.append(f"- {words['not_measured']}: {what}")
             continue
         worst = max(picked, key=lambda r: r[quantity])
         unit = "x" if quantity == "time_ratio" else " L"
         # memory figures are exact to +-0.01 L (one allocation page-rounding), the precision the goals are stated in
         met = worst[quantity] <= limit + (0.01 if quantity == "peak_extra_L" else 0.0)
-        mark = "met" if met else f"**missed** (by {worst[quantity] / limit - 1:.1%})"
+        mark = words["met"] if met else words["missed"].format(by=worst[quantity] / limit - 1)
         rounds = worst.get("time_ratio_range") if quantity == "time_ratio" else None
-        spread = f"; single rounds {rounds[0]:.2f}-{rounds[1]:.2f}x" if rounds else ""
+        spread = words["spread"].format(low=rounds[0], high=rounds[1]) if rounds else ""
         where = f"{worst['shape']}, {worst['options']}{spread}"
-        lines.append(f"- {mark}: {what}; worst {'median ' if rounds else ''}{worst[quantity]:.2f}{unit} ({where})")
+        median = words["median"] if rounds else ""
+        lines.append(
+            "- "
+            + words["goal"].format(mark=mark, what=what, median=median, value=worst[quantity], unit=unit, where=where)
+        )
     return lines
 
 
@@ -85,9 +99,10 @@ def _index(rows: list[dict]) -> tuple[dict, list[tuple[str, str]]]:
     return index, list(dict.fromkeys((r["shape"], r["options"]) for r in rows))
 
 
-def _table(rows: list[dict], columns: list[tuple], quantity: str, fmt: str, extra=None) -> list[str]:
+def _table(rows: list[dict], columns: list[tuple], quantity: str, fmt: str, extra=None, lang: str = "en") -> list[str]:
+    words = _words(lang)
     index, cases = _index(rows)
-    head = ["N x C, options", *(h for _, _, h in columns), *([extra[0]] if extra else [])]
+    head = [words["case"], *(h for _, _, h in columns), *([extra[0]] if extra else [])]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for shape, options in cases:
         cells = []
@@ -115,6 +130,7 @@ def _torch_times(index, shape, options) -> str:
 
 
 def _plot(rows: list[dict]) -> str:
+    """The plot, in English in every edition (its text is drawn into the SVG; see WORDS)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -160,41 +176,54 @@ def _plot(rows: list[dict]) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def render(data: dict) -> str:
-    """The Markdown that replaces the marker."""
+def _cached_plot(rows: list) -> str:
+    """The plot, drawn once per change of its rows, of this hook or of matplotlib (hooks/build_cache.py)."""
+    k = build_cache.key(
+        "plot",
+        build_cache.tree_hash(Path(__file__)),
+        json.dumps(rows, sort_keys=True),
+        build_cache.versions("matplotlib"),
+    )
+    return build_cache.get_or_compute("plots", k, lambda: _plot(rows))
+
+
+def render(data: dict, lang: str = "en") -> str:
+    """The Markdown that replaces the marker, in the words of edition ``lang``."""
+    words = _words(lang)
     meta, rows = data["meta"], data["rows"]
     load = meta.get("load_average", {})
-    where = (
-        f"Measured on **{meta['machine']}** on **{meta['date']}** (torch {meta.get('torch', '?')}, "
-        f"NumPy {meta.get('numpy', '?')}, {meta.get('rounds', '?')} rounds; load average before and after: "
-        f"{', '.join(map(str, load.get('before', [])))} and {', '.join(map(str, load.get('after', [])))})."
+    where = words["where"].format(
+        machine=meta["machine"],
+        date=meta["date"],
+        torch=meta.get("torch", "?"),
+        numpy=meta.get("numpy", "?"),
+        rounds=meta.get("rounds", "?"),
+        before=", ".join(map(str, load.get("before", []))),
+        after=", ".join(map(str, load.get("after", []))),
     )
     if meta.get("allocator"):
-        where += f" Allocator in the timing process: {meta['allocator']}."
-    image = f'<img alt="Time ratios and peak memory of each method" src="data:image/svg+xml;base64,{_plot(rows)}">'
+        where += words["allocator"].format(allocator=meta["allocator"])
+    svg = _cached_plot(rows)
+    image = f'<img alt="{words["alt"]}" src="data:image/svg+xml;base64,{svg}">'
     return "\n".join(
         [
             where,
             "",
-            *_goal_lines(rows),
+            *_goal_lines(rows, lang),
             "",
-            "**Time**, median of the per-round ratios to F.cross_entropy (F.ce) in the same pass. fwd and "
-            "f+b: `kernels.torch.cross_entropy`, forward and forward + backward; overwrite: "
-            "`cross_entropy_overwrite_logits`; NumPy: `kernels.numpy.cross_entropy_with_grad`; "
-            "w+ign+ls: weight, ignore_index and label_smoothing=0.1 set. Last column: F.ce's own median time.",
+            words["time"],
             "",
             '<div class="benchmarks-table" markdown>',
             "",
-            *_table(rows, TIME, "time_ratio", "{:.2f}x", ("F.ce fwd / f+b", _torch_times)),
+            *_table(rows, TIME, "time_ratio", "{:.2f}x", (words["torch"], _torch_times), lang),
             "",
             "</div>",
             "",
-            "**Peak extra memory**, in L (one logits tensor); fwd (grad): a forward whose logits require "
-            "grad (only row statistics are kept for backward).",
+            words["memory"],
             "",
             '<div class="benchmarks-table" markdown>',
             "",
-            *_table(rows, MEMORY, "peak_extra_L", "{:.2f}", ("F.ce fwd / f+b", _torch_memory)),
+            *_table(rows, MEMORY, "peak_extra_L", "{:.2f}", (words["torch"], _torch_memory), lang),
             "",
             "</div>",
             "",
@@ -209,7 +238,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         return markdown
     try:
         data = json.loads(DATA.read_text())
-        block = render(data)
+        block = render(data, lang=config.theme["language"])
     except (OSError, ValueError, KeyError) as exc:
         log.warning("benchmarks: cannot show %s on %s: %s", DATA.relative_to(ROOT), page.file.src_path, exc)
         return markdown

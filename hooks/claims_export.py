@@ -4,7 +4,9 @@
 
 The site build (hooks/claims_hook.py) runs this in a fresh process next to ``python -m derivations --json``
 (the checker), so that each build, ``mkdocs serve`` rebuilds included, shows the claims as they are on
-disk now. A claim whose derivation cannot be built is exported with its error instead of its math.
+disk now (the output is cached by the hash of ``derivations/``, translations included). A claim whose
+derivation cannot be built is exported with its error instead of its math. Each claim carries its texts in
+every language of ``derivations/i18n/`` and the problems of that translation (missing, stale).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sympy as sp
 
 from derivations import all_claims
 from derivations.engine.core import general_scope
+from derivations.i18n import catalogue
 
 #: How a step's relation reads in TeX.
 RELATIONS = {"=": "=", ">=": r"\geq", "<=": r"\leq"}
@@ -57,8 +60,18 @@ def export(claim) -> dict:
     return entry
 
 
+def with_translations(entry: dict, catalogues: dict[str, dict]) -> dict:
+    """Add each language's texts for the claim (``translations[lang]``) and what is wrong with them, if anything."""
+    entry["translations"] = {}
+    for lang, entries in catalogues.items():
+        texts, problems = catalogue.translated(entry, entries)
+        entry["translations"][lang] = {**texts, "problems": problems}
+    return entry
+
+
 def main() -> int:
-    claims = [export(c) for c in all_claims()]
+    catalogues = {p.stem: catalogue.load(p.stem) for p in sorted(catalogue.HERE.glob("*.toml"))}
+    claims = [with_translations(export(c), catalogues) for c in all_claims()]
     json.dump({"sympy": sp.__version__, "claims": claims}, sys.stdout)
     return 0
 

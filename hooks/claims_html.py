@@ -11,6 +11,8 @@ import html
 import posixpath
 import re
 
+from claims_words import LABELS, scope_words
+
 _MATH_OR_CODE = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$|`([^`]+)`")
 #: Above about this many symbols, a statement is set on two lines (lhs, then "= rhs").
 STATEMENT_WIDTH = 52
@@ -60,14 +62,15 @@ def placeholder(claim_id: str, part: str) -> str:
     return f'<span class="claim-status" data-claim="{html.escape(claim_id)}" data-part="{part}"></span>'
 
 
-def _chain(entry: dict) -> str:
+def _chain(entry: dict, lang: str) -> str:
     """lhs, then one row per step: relation, expression, justification (an aligned chain)."""
     display = r"\displaystyle "
     rows = [f'<tr><td class="claim-lhs" colspan="3">{tex_inline(display + entry["lhs"])}</td></tr>']
     for step in entry["steps"]:
         why = prose(step["why"])
         if step["declared"]:
-            why += f' <span class="claim-declared" title="{html.escape(step["declared"])}">declared</span>'
+            fact, word = html.escape(step["declared"]), LABELS[lang]["declared"]
+            why += f' <span class="claim-declared" title="{fact}">{word}</span>'
         rows.append(
             f'<tr><td class="claim-rel">{tex_inline(step["rel"])}</td>'
             f'<td class="claim-expr">{tex_inline(display + step["tex"])}</td>'
@@ -77,88 +80,121 @@ def _chain(entry: dict) -> str:
     return f'<div class="claim-chain"><table class="claim-chain-table">{columns}{"".join(rows)}</table></div>'
 
 
-def claim_block(entry: dict, home: bool, folded: bool = False) -> str:
+def localized(entry: dict, lang: str) -> dict:
+    """The entry with its texts in ``lang`` (from derivations/i18n/), and ``translation`` saying how current."""
+    if lang == "en":
+        return {**entry, "translation": None}
+    tr = (entry.get("translations") or {}).get(lang) or {"problems": ["missing"]}
+    problems = tr["problems"]
+    if not problems:
+        state = None
+    elif all(p.startswith("stale") for p in problems):
+        state = "stale"
+    else:
+        state = "untranslated"
+    if state == "untranslated":
+        return {**entry, "translation": state}
+    steps = [{**st, "why": why} for st, why in zip(entry.get("steps") or [], tr["steps"], strict=True)]
+    return {
+        **entry,
+        "title": tr["title"],
+        "assumptions": tr["assumptions"],
+        "declared": tr["declared"],
+        "steps": steps,
+        "translation": state,
+    }
+
+
+def claim_block(entry: dict, home: bool, folded: bool = False, lang: str = "en") -> str:
     """Raw HTML (no blank lines, so Markdown keeps it whole) for one exported claim.
 
     ``home``: the block is on the claim's own page and carries its anchor. ``folded``: the derivation
-    starts closed.
+    starts closed. ``lang``: the edition, whose fixed labels and claim texts (derivations/i18n/) it shows.
     """
+    words, entry = LABELS[lang], localized(entry, lang)
     cid = entry["id"]
     ident = f' id="{anchor(cid)}"' if home else ""
+    note = ""
+    if entry["translation"]:
+        state = entry["translation"]
+        note = f' <span class="claim-translation claim-translation--{state}">{words[state]}</span>'
     parts = [
         f'<div class="admonition claim" data-claim="{html.escape(cid)}"{ident}>',
         f'<p class="admonition-title"><span class="claim-title">{prose(entry["title"])}</span> '
-        f'<code class="claim-id">{html.escape(cid)}</code> {placeholder(cid, "badge")}</p>',
+        f'<code class="claim-id">{html.escape(cid)}</code> {placeholder(cid, "badge")}{note}</p>',
     ]
     if entry["error"]:
-        parts.append(
-            f'<p class="claim-error">The derivation could not be built: <code>{html.escape(entry["error"])}</code></p>'
-        )
+        parts.append(f'<p class="claim-error">{words["no_build"]} <code>{html.escape(entry["error"])}</code></p>')
     else:
         parts.append(tex_block(statement(entry)))
         count = len(entry["steps"])
         state = "" if folded else " open"
+        shown_for = scope_words(entry["shown_for"], lang)
+        summary_text = words["derivation"].format(shown_for=shown_for, count=count, plural="s" if count != 1 else "")
         parts.append(
-            f'<details class="claim-steps"{state}><summary>Derivation, shown for {entry["shown_for"]} '
-            f"({count} step{'s' if count != 1 else ''})</summary>{_chain(entry)}</details>"
+            f'<details class="claim-steps"{state}><summary>{summary_text}</summary>{_chain(entry, lang)}</details>'
         )
-    facts = [("Checked", placeholder(cid, "checked"))]
-    facts.append(("Assumptions", "<ul>" + "".join(f"<li>{prose(a)}</li>" for a in entry["assumptions"]) + "</ul>"))
+    facts = [(words["checked"], placeholder(cid, "checked"))]
     facts.append(
-        ("As SymPy assumptions", ", ".join(f"<code>{html.escape(a)}</code>" for a in entry["sympy_assumptions"]))
+        (words["assumptions"], "<ul>" + "".join(f"<li>{prose(a)}</li>" for a in entry["assumptions"]) + "</ul>")
     )
+    facts.append((words["sympy"], ", ".join(f"<code>{html.escape(a)}</code>" for a in entry["sympy_assumptions"])))
     if entry["declared"]:
         items = "".join(f"<li>{prose(d)}</li>" for d in entry["declared"])
-        facts.append(("Declared links", f"<p>Shown by a declared fact, not by computation:</p><ul>{items}</ul>"))
-    facts.append(("Source", f"<code>{html.escape(entry['source'])}</code>"))
+        facts.append((words["declared_links"], f"<p>{words['declared_intro']}</p><ul>{items}</ul>"))
+    facts.append((words["source"], f"<code>{html.escape(entry['source'])}</code>"))
     parts.append('<dl class="claim-facts">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts) + "</dl>")
     parts.append("</div>")
     return "\n".join(parts)
 
 
-def claims_table(entries: list[dict], page_uri: str) -> str:
+def claims_table(entries: list[dict], page_uri: str, lang: str = "en") -> str:
     """A Markdown table of every claim (links validated by MkDocs), status cells left as placeholders."""
     lines = [
         placeholder("", "summary"),
         "",
-        "| Claim | Scope | Method | Status | Seconds |",
+        LABELS[lang]["table"],
         "| --- | --- | --- | --- | ---: |",
     ]
     here = posixpath.dirname(page_uri)
     for e in entries:
         link = posixpath.relpath(e["page"], here or ".") if e["page"] else ""
         name = f"[`{e['id']}`]({link}#{anchor(e['id'])})" if link else f"`{e['id']}`"
-        title = html.escape(e["title"]).replace("|", "&#124;")
+        title = html.escape(localized(e, lang)["title"]).replace("|", "&#124;")
         cells = [f'{name}<br><span class="claim-table-title">{title}</span>']
         cells += [placeholder(e["id"], p) for p in ("scope", "method", "badge", "seconds")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def _badge(result: dict | None) -> str:
+def _badge(result: dict | None, lang: str) -> str:
+    words = LABELS[lang]
     if result is None:
-        return '<span class="claim-badge claim-badge--unchecked">not checked</span>'
+        return f'<span class="claim-badge claim-badge--unchecked">{words["unchecked"]}</span>'
     if result["holds"]:
-        return '<span class="claim-badge claim-badge--verified">verified</span>'
-    return '<span class="claim-badge claim-badge--failed">FAILED</span>'
+        return f'<span class="claim-badge claim-badge--verified">{words["verified"]}</span>'
+    return f'<span class="claim-badge claim-badge--failed">{words["failed"]}</span>'
 
 
-def _checked(result: dict | None) -> str:
+def _checked(result: dict | None, lang: str) -> str:
+    words = LABELS[lang]
     if result is None:
-        return "The checker did not report this claim."
-    text = (
-        f"holds for {html.escape(result['scope'])} (method: {html.escape(result['method'])}; {result['seconds']:.2f} s)"
-    )
+        return words["unreported"]
+    scope, method = html.escape(scope_words(result["scope"], lang)), html.escape(scope_words(result["method"], lang))
+    text = words["holds"].format(scope=scope, method=method, seconds=result["seconds"])
     f = result.get("failure")
     if not result["holds"] and f:
-        text = (
-            f"<strong>failed</strong> for {html.escape(f['scope'])} at step {f['step']} ({prose(f['why'])}); "
-            f"what remained: <code>{html.escape(f['remained'])}</code> (method: {html.escape(result['method'])})"
+        text = words["failure"].format(
+            scope=html.escape(scope_words(f["scope"], lang)),
+            step=f["step"],
+            why=prose(f["why"]),
+            remained=f"<code>{html.escape(f['remained'])}</code>",
+            method=method,
         )
     return text
 
 
-def fill_status(output: str, report: dict | None) -> str:
+def fill_status(output: str, report: dict | None, lang: str = "en") -> str:
     """Replace the status placeholders of a built page with what the checker's report says."""
     results = {c["id"]: c for c in (report or {}).get("claims", [])}
 
@@ -166,14 +202,16 @@ def fill_status(output: str, report: dict | None) -> str:
         cid, what = html.unescape(m.group(1)), m.group(2)
         r = results.get(cid)
         if what == "summary":
-            return summary(report)
+            return summary(report, lang)
         if what == "badge":
-            return _badge(r)
+            return _badge(r, lang)
         if what == "checked":
-            return _checked(r)
+            return _checked(r, lang)
         if r is None:
             return "&ndash;"
-        return f"{r['seconds']:.2f}" if what == "seconds" else html.escape(str(r[what]))
+        if what == "seconds":
+            return f"{r['seconds']:.2f}"
+        return html.escape(scope_words(str(r[what]), lang))
 
     def block(m: re.Match) -> str:
         r = results.get(html.unescape(m.group(1)))
@@ -183,14 +221,14 @@ def fill_status(output: str, report: dict | None) -> str:
     return PLACEHOLDER.sub(part, _PENDING_BLOCK.sub(block, output))
 
 
-def summary(report: dict | None) -> str:
+def summary(report: dict | None, lang: str = "en") -> str:
+    words = LABELS[lang]
     if not report:
-        return '<span class="claim-summary claim-summary--failed">The checker produced no report in this build.</span>'
+        return f'<span class="claim-summary claim-summary--failed">{words["no_report"]}</span>'
     claims = report["claims"]
     held = sum(c["holds"] for c in claims)
     kind = "verified" if held == len(claims) else "failed"
-    return (
-        f'<span class="claim-summary claim-summary--{kind}"><strong>{held} of {len(claims)} claims hold</strong>, '
-        f"checked with SymPy {html.escape(report['sympy'])} by <code>python -m derivations --json</code> "
-        f"while this site was built ({report['seconds']:.1f} s).</span>"
+    text = words["summary"].format(
+        held=held, total=len(claims), sympy=html.escape(report["sympy"]), seconds=report["seconds"]
     )
+    return f'<span class="claim-summary claim-summary--{kind}">{text}</span>'

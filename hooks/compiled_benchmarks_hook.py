@@ -26,30 +26,92 @@ GOALS = [
     ("compiled with ours <= 1.0x compiled with F.cross_entropy, every shape", "ours compiled", 1.0),
     ("stretch: compiled with ours <= 0.8x, every shape", "ours compiled", 0.8),
 ]
+#: The words around the figures in each edition; "goals" translates each goal's ``what`` above and "columns"
+#: the table's headings, one per method of COLUMNS (English: as they are).
+WORDS = {
+    "en": {
+        "where": "Measured on **{machine}** on **{date}** (torch {torch}, {rounds} rounds, float32, one thread, "
+        "inductor).",
+        "not_measured": "**not measured**",
+        "met": "met",
+        "missed": "**missed** (by {by:.0%})",
+        "goal": "{mark}: {what}; worst {ratio:.2f}x ({shape}, {options}); met at {met} of {total}",
+        "goals": {},
+        "case": "N x C, options",
+        "columns": {method: method for method in COLUMNS},
+        "note": "Each figure is forward + backward of `loss = f(logits, target); loss.backward()`, as the median "
+        "over rounds of its ratio to `torch.compile(F.cross_entropy)` timed right before it (range in brackets). "
+        "**ours compiled**: `torch.compile` of the same function calling `kernels.torch.cross_entropy` "
+        "(`fullgraph=True`); **ours eager**, **torch eager**: the two functions not compiled. w+ign+ls: weight, "
+        "ignore_index and label_smoothing=0.1 set.",
+    },
+    "ko": {
+        "where": "**{machine}**에서 **{date}**에 측정했습니다 (torch {torch}, {rounds}라운드, float32, 스레드 1개, "
+        "inductor).",
+        "not_measured": "**측정하지 않음**",
+        "met": "달성",
+        "missed": "**미달** ({by:.0%} 초과)",
+        "goal": "{mark}: {what}; 최악의 경우 {ratio:.2f}x ({shape}, {options}); {total}가지 경우 중 {met}가지에서 달성",
+        "goals": {
+            "compiled with ours <= 1.0x compiled with F.cross_entropy, every shape": (
+                "모든 형태에서 우리 구현으로 컴파일한 것 <= F.cross_entropy로 컴파일한 것의 1.0x"
+            ),
+            "stretch: compiled with ours <= 0.8x, every shape": (
+                "도전 목표: 모든 형태에서 우리 구현으로 컴파일한 것 <= 0.8x"
+            ),
+        },
+        "case": "N x C, 옵션",
+        "columns": {
+            "ours compiled": "우리 구현 (컴파일)",
+            "ours eager": "우리 구현 (eager)",
+            "torch eager": "torch (eager)",
+        },
+        "note": "각 수치는 `loss = f(logits, target); loss.backward()`의 순전파 + 역전파 시간을 바로 앞에서 잰 "
+        "`torch.compile(F.cross_entropy)`와 비교한 비율의 라운드별 중앙값입니다 (괄호 안은 범위). "
+        "**우리 구현 (컴파일)**은 `kernels.torch.cross_entropy`를 호출하는 같은 함수를 `torch.compile`한 것이고 "
+        "(`fullgraph=True`), **우리 구현 (eager)**와 **torch (eager)**는 두 함수를 컴파일하지 않은 것입니다. "
+        "w+ign+ls는 weight, ignore_index, label_smoothing=0.1을 설정한 경우입니다.",
+    },
+}
 
 
-def _goal_lines(rows: list[dict]) -> list[str]:
+def _words(lang: str) -> dict:
+    """The words of edition ``lang``; English for an edition that has none here."""
+    return WORDS.get(lang, WORDS["en"])
+
+
+def _goal_lines(rows: list[dict], lang: str = "en") -> list[str]:
+    words = _words(lang)
     lines = []
     for what, method, limit in GOALS:
         picked = [r for r in rows if r["method"] == method]
+        what = words["goals"].get(what, what)
         if not picked:
-            lines.append(f"- **not measured**: {what}")
+            lines.append(f"- {words['not_measured']}: {what}")
             continue
         worst = max(picked, key=lambda r: r["ratio_to_compiled_torch"])
         ratio = worst["ratio_to_compiled_torch"]
         met = [r for r in picked if r["ratio_to_compiled_torch"] <= limit]
-        mark = "met" if ratio <= limit else f"**missed** (by {ratio / limit - 1:.0%})"
-        lines.append(
-            f"- {mark}: {what}; worst {ratio:.2f}x ({worst['shape']}, {worst['options']}); "
-            f"met at {len(met)} of {len(picked)}"
+        mark = words["met"] if ratio <= limit else words["missed"].format(by=ratio / limit - 1)
+        goal = words["goal"].format(
+            mark=mark,
+            what=what,
+            ratio=ratio,
+            shape=worst["shape"],
+            options=worst["options"],
+            met=len(met),
+            total=len(picked),
         )
+        lines.append(f"- {goal}")
     return lines
 
 
-def _table(rows: list[dict]) -> list[str]:
+def _table(rows: list[dict], lang: str = "en") -> list[str]:
+    words = _words(lang)
     cells = {(r["shape"], r["options"], r["method"]): r for r in rows}
     keys = list(dict.fromkeys((r["shape"], r["options"]) for r in rows))
-    lines = ["| N x C, options | " + " | ".join(COLUMNS) + " |", "|---|" + "---|" * len(COLUMNS)]
+    head = [words["case"], *(words["columns"][method] for method in COLUMNS)]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---|" * len(COLUMNS)]
     for shape, options in keys:
         row = []
         for method in COLUMNS:
@@ -61,28 +123,26 @@ def _table(rows: list[dict]) -> list[str]:
     return lines
 
 
-def render(data: dict) -> str:
+def render(data: dict, lang: str = "en") -> str:
+    """The Markdown that replaces the marker, in the words of edition ``lang``."""
+    words = _words(lang)
     meta, rows = data["meta"], data["rows"]
-    where = (
-        f"Measured on **{meta.get('machine', '?')}** on **{meta.get('date', '?')}** (torch {meta.get('torch', '?')}, "
-        f"{meta.get('rounds', '?')} rounds, float32, one thread, inductor)."
+    where = words["where"].format(
+        machine=meta.get("machine", "?"),
+        date=meta.get("date", "?"),
+        torch=meta.get("torch", "?"),
+        rounds=meta.get("rounds", "?"),
     )
-    note = (
-        "Each figure is forward + backward of `loss = f(logits, target); loss.backward()`, as the median over "
-        "rounds of its ratio to `torch.compile(F.cross_entropy)` timed right before it (range in brackets). "
-        "**ours compiled**: `torch.compile` of the same function calling `kernels.torch.cross_entropy` "
-        "(`fullgraph=True`); **ours eager**, **torch eager**: the two functions not compiled. w+ign+ls: weight, "
-        "ignore_index and label_smoothing=0.1 set."
-    )
-    block = [where, "", *_goal_lines(rows), "", note, "", '<div class="benchmarks-table" markdown>', ""]
-    return "\n".join([*block, *_table(rows), "", "</div>", ""])
+    note = words["note"]
+    block = [where, "", *_goal_lines(rows, lang), "", note, "", '<div class="benchmarks-table" markdown>', ""]
+    return "\n".join([*block, *_table(rows, lang), "", "</div>", ""])
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
     if MARKER not in markdown:
         return markdown
     try:
-        block = render(json.loads(DATA.read_text()))
+        block = render(json.loads(DATA.read_text()), lang=config.theme["language"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("compiled benchmarks: cannot show %s on %s: %s", DATA.relative_to(ROOT), page.file.src_path, exc)
         return markdown

@@ -68,30 +68,57 @@ def _f(v: float) -> str:
     return f"{v:.4f}"
 
 
-def render(logits: list[float], target: int, mode: str, results: dict) -> str:
-    """The widget's host element with the static table inside."""
-    head = "".join(f"<th>softmax, {MODES[m]}</th><th>dL/dz, {MODES[m]}</th>" for m in MODES)
+#: The static table's words in each edition (the widget's own are in docs/javascripts/vce_explorable.js).
+WORDS = {
+    "en": {
+        "modes": MODES,
+        "target": " (target)",
+        "class": "class",
+        "logit": "logit z",
+        "loss": "Loss",
+        "limits": "Fed through a sigmoid, the target's softmax can never pass {best} and the loss never drops "
+        "below {floor} for C = {c}.",
+        "static": "The interactive version needs JavaScript. These are its numbers at the logits below, computed "
+        "when the site was built by the same scripts:",
+    },
+    "ko": {
+        "modes": {"raw": "원시 로짓", "softmax": "소프트맥스를 먼저", "sigmoid": "시그모이드를 먼저 (버그)"},
+        "target": " (타깃)",
+        "class": "클래스",
+        "logit": "로짓 z",
+        "loss": "손실",
+        "limits": "시그모이드를 거치면 C = {c}일 때 타깃의 소프트맥스는 {best}를 넘을 수 없고 손실은 {floor} 아래로 "
+        "내려가지 않습니다.",
+        "static": "대화형 버전은 JavaScript가 필요합니다. 아래는 같은 스크립트가 사이트를 빌드할 때 아래 로짓에서 "
+        "계산한 "
+        "값입니다:",
+    },
+}
+
+
+def render(logits: list[float], target: int, mode: str, results: dict, lang: str = "en") -> str:
+    """The widget's host element with the static table inside, in the words of edition ``lang``."""
+    words = WORDS.get(lang, WORDS["en"])
+    names = words["modes"]
+    head = "".join(f"<th>softmax, {names[m]}</th><th>dL/dz, {names[m]}</th>" for m in MODES)
     rows = []
     for k, z in enumerate(logits):
         cells = "".join(
             f"<td>{_f(results[m]['probs'][k])}</td><td>{_f(results[m]['gradLogits'][k])}</td>" for m in MODES
         )
-        rows.append(f"<tr><td>{k}{' (target)' if k == target else ''}</td><td>{_f(z)}</td>{cells}</tr>")
-    losses = "; ".join(f"{MODES[m]}: {_f(results[m]['loss'])}" for m in MODES)
+        rows.append(f"<tr><td>{k}{words['target'] if k == target else ''}</td><td>{_f(z)}</td>{cells}</tr>")
+    losses = "; ".join(f"{names[m]}: {_f(results[m]['loss'])}" for m in MODES)
     sig = results["sigmoid"]
-    limits = (
-        f"Fed through a sigmoid, the target's softmax can never pass {_f(sig['bestProb'])} and the loss never drops "
-        f"below {_f(sig['lossFloor'])} for C = {len(logits)}."
-    )
+    limits = words["limits"].format(best=_f(sig["bestProb"]), floor=_f(sig["lossFloor"]), c=len(logits))
     data = html.escape(",".join(repr(z) for z in logits))
     return "\n".join(
         [
             f'<div class="vce-explorable" data-logits="{data}" data-target="{target}" data-mode="{mode}">',
-            '<p class="vce-static">The interactive version needs JavaScript. These are its numbers at the logits '
-            "below, computed when the site was built by the same scripts:</p>",
-            f'<table class="vce-static-table"><thead><tr><th>class</th><th>logit z</th>{head}</tr></thead>',
+            f'<p class="vce-static">{words["static"]}</p>',
+            f'<table class="vce-static-table"><thead><tr><th>{words["class"]}</th><th>{words["logit"]}</th>{head}'
+            "</tr></thead>",
             f"<tbody>{''.join(rows)}</tbody></table>",
-            f'<p class="vce-static">Loss, {losses}. {limits}</p>',
+            f'<p class="vce-static">{words["loss"]}, {losses}. {limits}</p>',
             "</div>",
         ]
     )
@@ -101,7 +128,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     def replace(match: re.Match) -> str:
         try:
             logits, target, mode = parse(match.group(1))
-            return render(logits, target, mode, compute(logits, target))
+            return render(logits, target, mode, compute(logits, target), config.theme["language"])
         except (ValueError, RuntimeError, OSError) as exc:
             log.warning("explorable on %s: %s", page.file.src_path, exc)
             return match.group(0)

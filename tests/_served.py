@@ -1,6 +1,7 @@
 """The built site and a browser over it, shared by the site tests (tests/test_site.py, tests/test_explorable.py).
 
-``site`` builds the site once per session with ``mkdocs build --strict`` into a temporary folder; ``browser``
+``site`` builds the site once per session with ``mkdocs build --strict`` into a temporary folder (both
+editions: English at the root, Korean under ko/, hooks/edition_hook.py); ``browser``
 serves it on 127.0.0.1 to Debian's chromium driven by playwright, aborting and recording every request that
 would leave the machine, failed requests, HTTP errors, page errors and console errors.
 """

@@ -11,11 +11,38 @@
   const VCE = (root.VCE = root.VCE || {});
   const SVG = "http://www.w3.org/2000/svg";
   const RANGE = 10; // the sliders' and the drawing's logit range; the number fields take any value
-  const MODES = [
-    ["raw", "raw logits (correct)"],
-    ["softmax", "softmax first"],
-    ["sigmoid", "sigmoid first (the bug)"],
-  ];
+  // The widget's words in each edition (the page's <html lang>); numbers and names stay as they are.
+  const WORDS = {
+    en: {
+      raw: "raw logits (correct)", softmax: "softmax first", sigmoid: "sigmoid first (the bug)",
+      classes: "classes C ", feeds: "the model's output goes into the loss as", eps: "label smoothing ",
+      weight: "target class weight ", plot: "logits, softmax and gradient per class",
+      head: ["class", "target", "logit z", "", "fed to the loss", "softmax", "dL/dz"],
+      isTarget: (k) => `class ${k} is the target`, logit: (k) => `logit of class ${k}`,
+      anyLogit: (k) => `logit of class ${k}, any value`,
+      panels: ["logit z (drag)", "softmax of the input", "dL/dz"], cap: "cap",
+      loss: "loss ", lse: "log-sum-exp of the input ", pTarget: "softmax at the target ",
+      bestProb: "largest target probability this input allows ", lossFloor: "loss at that best input ",
+      sigmoidNote: "Every input is squeezed into (0, 1), so softmax cannot come near 1 and the loss never reaches 0; the gradient is multiplied by sigmoid'(z) <= 1/4. Pass raw logits to cross_entropy.",
+      softmaxNote: "Softmax is applied twice: the loss sees probabilities in (0, 1), with the same limits. Pass raw logits to cross_entropy.",
+    },
+    ko: {
+      raw: "원시 로짓 (올바름)", softmax: "소프트맥스를 먼저", sigmoid: "시그모이드를 먼저 (버그)",
+      classes: "클래스 수 C ", feeds: "모델 출력이 손실에 들어가는 방식", eps: "레이블 스무딩 ",
+      weight: "타깃 클래스 가중치 ", plot: "클래스별 로짓, 소프트맥스, 기울기",
+      head: ["클래스", "타깃", "로짓 z", "", "손실에 들어가는 값", "소프트맥스", "dL/dz"],
+      isTarget: (k) => `클래스 ${k}이(가) 타깃`, logit: (k) => `클래스 ${k}의 로짓`,
+      anyLogit: (k) => `클래스 ${k}의 로짓, 임의의 값`,
+      panels: ["로짓 z (끌어 보기)", "입력의 소프트맥스", "dL/dz"], cap: "상한",
+      loss: "손실 ", lse: "입력의 로그-합-지수 ", pTarget: "타깃의 소프트맥스 ",
+      bestProb: "이 입력으로 가능한 가장 큰 타깃 확률 ", lossFloor: "그 최선의 입력에서의 손실 ",
+      sigmoidNote: "모든 입력이 (0, 1)로 눌리므로 소프트맥스는 1 가까이 갈 수 없고 손실은 0에 닿지 않습니다. 기울기에는 sigmoid'(z) <= 1/4가 곱해집니다. cross_entropy에는 원시 로짓을 넘기십시오.",
+      softmaxNote: "소프트맥스가 두 번 적용됩니다. 손실은 (0, 1) 안의 확률을 보게 되어 같은 한계가 생깁니다. cross_entropy에는 원시 로짓을 넘기십시오.",
+    },
+  };
+  const lang = typeof document !== "undefined" ? document.documentElement.lang : "en";
+  const T = WORDS[lang] || WORDS.en;
+  const MODES = [["raw", T.raw], ["softmax", T.softmax], ["sigmoid", T.sigmoid]];
   let serial = 0;
 
   function el(tag, attrs = {}, text) {
@@ -55,9 +82,9 @@
       span.append(...nodes);
       return span;
     };
-    controls.append(group(el("label", { for: classes.id }, "classes C "), classes));
+    controls.append(group(el("label", { for: classes.id }, T.classes), classes));
     const modes = el("fieldset", { class: "vce-modes" });
-    modes.append(el("legend", {}, "the model's output goes into the loss as"));
+    modes.append(el("legend", {}, T.feeds));
     for (const [value, label] of MODES) {
       const radio = el("input", { type: "radio", name: `${id}-mode`, value, id: `${id}-mode-${value}`, "data-vce": `mode-${value}` });
       radio.checked = value === state.mode;
@@ -68,9 +95,9 @@
     const weight = el("input", { type: "range", min: 0.1, max: 3, step: 0.1, value: 1, id: `${id}-weight`, "data-vce": "weight" });
     const epsOut = el("output", { for: eps.id }), weightOut = el("output", { for: weight.id });
     controls.append(modes);
-    controls.append(group(el("label", { for: eps.id }, "label smoothing "), eps, epsOut));
-    controls.append(group(el("label", { for: weight.id }, "target class weight "), weight, weightOut));
-    const svg = el("svg", { viewBox: "0 0 600 200", class: "vce-plot", role: "img", "aria-label": "logits, softmax and gradient per class" });
+    controls.append(group(el("label", { for: eps.id }, T.eps), eps, epsOut));
+    controls.append(group(el("label", { for: weight.id }, T.weight), weight, weightOut));
+    const svg = el("svg", { viewBox: "0 0 600 200", class: "vce-plot", role: "img", "aria-label": T.plot });
     const table = el("table", { class: "vce-table" });
     const readout = el("div", { class: "vce-readout", "aria-live": "polite" });
     host.append(controls, svg, table, readout);
@@ -90,17 +117,17 @@
     function rows() {
       table.replaceChildren();
       const head = el("tr");
-      for (const h of ["class", "target", "logit z", "", "fed to the loss", "softmax", "dL/dz"]) head.append(el("th", {}, h));
+      for (const h of T.head) head.append(el("th", {}, h));
       const thead = el("thead"), tbody = el("tbody");
       thead.append(head);
       table.append(thead, tbody);
       state.z.forEach((zk, k) => {
         const tr = el("tr", { "data-vce": `row-${k}` });
-        const radio = el("input", { type: "radio", name: `${id}-target`, id: `${id}-t${k}`, "data-vce": `target-${k}`, "aria-label": `class ${k} is the target` });
+        const radio = el("input", { type: "radio", name: `${id}-target`, id: `${id}-t${k}`, "data-vce": `target-${k}`, "aria-label": T.isTarget(k) });
         radio.checked = k === state.t;
         radio.addEventListener("change", () => { state.t = k; update(); });
-        const slider = el("input", { type: "range", min: -RANGE, max: RANGE, step: 0.1, value: zk, id: `${id}-z${k}`, "data-vce": `z-${k}`, "aria-label": `logit of class ${k}` });
-        const number = el("input", { type: "number", step: 0.1, value: zk, "data-vce": `zn-${k}`, "aria-label": `logit of class ${k}, any value` });
+        const slider = el("input", { type: "range", min: -RANGE, max: RANGE, step: 0.1, value: zk, id: `${id}-z${k}`, "data-vce": `z-${k}`, "aria-label": T.logit(k) });
+        const number = el("input", { type: "number", step: 0.1, value: zk, "data-vce": `zn-${k}`, "aria-label": T.anyLogit(k) });
         const set = (v) => { if (Number.isFinite(v)) { state.z[k] = v; update(); } };
         slider.addEventListener("input", () => set(Number(slider.value)));
         number.addEventListener("change", () => set(Number(number.value)));
@@ -117,9 +144,9 @@
       svg.replaceChildren();
       const c = state.z.length, panel = 190, gap = 15, top = 22, h = 150, mid = top + h / 2;
       const panels = [
-        ["logit z (drag)", state.z.map((v) => v / RANGE)],
-        ["softmax of the input", result.probs.map((p) => 2 * p - 1)],
-        ["dL/dz", result.gradLogits],
+        [T.panels[0], state.z.map((v) => v / RANGE)],
+        [T.panels[1], result.probs.map((p) => 2 * p - 1)],
+        [T.panels[2], result.gradLogits],
       ];
       panels.forEach(([title, values], i) => {
         const x0 = i * (panel + gap);
@@ -143,7 +170,7 @@
         if (i === 1 && result.bestProb !== undefined) {  // the cap a bounded input puts on the target's softmax
           const y = top + h - result.bestProb * h;
           g.append(el("line", { x1: x0, x2: x0 + panel, y1: y, y2: y, class: "vce-cap", "data-vce": "cap-line" }));
-          g.append(el("text", { x: x0 + panel, y: y - 3, "text-anchor": "end", class: "vce-cap-label" }, `cap ${fmt(result.bestProb)}`));
+          g.append(el("text", { x: x0 + panel, y: y - 3, "text-anchor": "end", class: "vce-cap-label" }, `${T.cap} ${fmt(result.bestProb)}`));
         }
         svg.append(g);
       });
@@ -186,15 +213,13 @@
         shown(span, v);
         readout.append(el("span", {}, label), span, el("br"));
       };
-      line("loss ", "loss", result.loss);
-      line("log-sum-exp of the input ", "lse", result.lse);
-      line("softmax at the target ", "p-target", result.probs[state.t]);
+      line(T.loss, "loss", result.loss);
+      line(T.lse, "lse", result.lse);
+      line(T.pTarget, "p-target", result.probs[state.t]);
       if (state.mode !== "raw") {
-        line("largest target probability this input allows ", "best-prob", result.bestProb);
-        line("loss at that best input ", "loss-floor", result.lossFloor);
-        const note = state.mode === "sigmoid"
-          ? "Every input is squeezed into (0, 1), so softmax cannot come near 1 and the loss never reaches 0; the gradient is multiplied by sigmoid'(z) <= 1/4. Pass raw logits to cross_entropy."
-          : "Softmax is applied twice: the loss sees probabilities in (0, 1), with the same limits. Pass raw logits to cross_entropy.";
+        line(T.bestProb, "best-prob", result.bestProb);
+        line(T.lossFloor, "loss-floor", result.lossFloor);
+        const note = state.mode === "sigmoid" ? T.sigmoidNote : T.softmaxNote;
         readout.append(el("p", { class: "vce-note" }, note));
       }
       draw(result);
