@@ -2,7 +2,8 @@
 
 ``mkdocs build`` and ``mkdocs serve`` with ``mkdocs.yml`` build the English edition and, side by side in a
 child process, the Korean one (``mkdocs.ko.yml``, which inherits everything from ``mkdocs.yml``), then put
-the Korean site into ``<site_dir>/ko/``. Both editions share the build cache (hooks/build_cache.py), so
+the Korean site into ``<site_dir>/ko/``. The child (hooks/edition_worker.py) stays up between the rebuilds
+of ``mkdocs serve``, so only the first build pays for its imports. Both editions share the build cache (hooks/build_cache.py), so
 the claims are checked and each notebook executed once for the two. ``VCE_EDITIONS=en`` builds English only.
 
 In the Korean edition a page's Markdown is ``translations/ko/<page>.md`` when it exists (the English page
@@ -18,11 +19,10 @@ import os
 import posixpath
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+import edition_worker
 import translations
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
@@ -59,14 +59,12 @@ def _wanted(config) -> bool:
 
 
 def on_pre_build(config) -> None:
-    on_shutdown()
+    _discard()
     if not _wanted(config):
         return
     out = Path(tempfile.mkdtemp(prefix="vce-ko-"))
-    args = [sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(KOREAN_CONFIG), "--site-dir", str(out)]
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    _state["korean"] = (proc, out)
+    worker = edition_worker.worker(KOREAN_CONFIG)
+    _state["korean"] = (worker, worker.request(out), out)
 
 
 def on_page_read_source(page, config):
@@ -116,26 +114,28 @@ def on_post_page(output: str, page, config) -> str:
 def on_post_build(config) -> None:
     if "korean" not in _state:
         return
-    proc, out = _state.pop("korean")
+    worker, request, out = _state.pop("korean")
     try:
-        text, _ = proc.communicate(timeout=_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise PluginError(f"the Korean edition took longer than {_TIMEOUT_S} s to build and was stopped") from None
-    for line in text.splitlines():
-        if line.startswith(("WARNING", "ERROR")):
-            log.warning("Korean edition: %s", line.split("-", 1)[-1].strip())
-    if proc.returncode != 0:
-        raise PluginError(f"the Korean edition (mkdocs.ko.yml) failed to build:\n{text[-4000:]}")
+        answer = worker.answer(request, _TIMEOUT_S)
+    except (TimeoutError, RuntimeError) as exc:
+        shutil.rmtree(out, ignore_errors=True)
+        raise PluginError(f"the Korean edition (mkdocs.ko.yml) was not built: {exc}") from None
+    for message in answer["warnings"]:
+        log.warning("Korean edition: %s", message.split(": ", 1)[-1])
+    if not answer["ok"]:
+        shutil.rmtree(out, ignore_errors=True)
+        raise PluginError(f"the Korean edition (mkdocs.ko.yml) failed to build:\n{answer['error']}")
     target = Path(config.site_dir) / EDITIONS["ko"][1]
     shutil.rmtree(target, ignore_errors=True)
     shutil.move(str(out), target)
 
 
-def on_shutdown() -> None:
+def _discard() -> None:
+    """Forget a Korean build nobody will wait for (an English build that failed): its answer is skipped."""
     if "korean" in _state:
-        proc, out = _state.pop("korean")
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(_state.pop("korean")[2], ignore_errors=True)
+
+
+def on_shutdown() -> None:
+    _discard()
+    edition_worker.stop_all()
