@@ -67,7 +67,8 @@ def _build(config_file: str, site_dir: str) -> tuple[bool, list[str], str | None
     except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent, which raises it there
         if isinstance(exc, KeyboardInterrupt):
             raise
-        return False, collect.messages, "".join(traceback.format_exception(exc))[-4000:]
+        logged = [m for m in collect.messages if m.startswith("ERROR")]  # a config error is logged, then Abort
+        return False, collect.messages, "\n".join([*logged, "".join(traceback.format_exception(exc))[-3000:]])
     finally:
         logger.removeHandler(collect)
 

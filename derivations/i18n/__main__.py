@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     for cid in sorted(set(catalogue) - known):
         bad += 1
         print(f"{cid}: in the catalogue but no such claim", file=sys.stderr)
-    print(f"{bad} entr{'y' if bad == 1 else 'ies'} to fix in derivations/i18n/{args.lang}.toml", file=sys.stderr)
+    where = args.catalogue or f"derivations/i18n/{args.lang}.toml"
+    print(f"{bad} entr{'y' if bad == 1 else 'ies'} to fix in {where}", file=sys.stderr)
     return 1 if bad else 0
 
 
