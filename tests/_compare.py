@@ -66,20 +66,28 @@ def _as_f64(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
-def assert_close(actual, expected, *, atol: float, rtol: float, what: str, reference=None) -> None:
+def assert_close(actual, expected, *, atol: float, rtol: float, what: str, reference=None, scale=None) -> None:
     """Assert actual ~ expected elementwise; `reference` (torch's own result in a low-precision dtype) loosens
-    it only where ours is at least as close to `expected` as the reference is, or equal to it."""
+    it only where ours is at least as close to `expected` as the reference is, or equal to it.
+
+    `scale`, for a sum of products such as a matmul's gradient, is the same sum of the products' magnitudes
+    (|G|^T |X| for G^T X): a float sum's rounding error is bounded relative to it, not to the result, which
+    cancellation can make arbitrarily small. The relative tolerance applies to max(|expected|, scale)."""
     with np.errstate(invalid="ignore", over="ignore"):
-        _assert_close(_as_f64(actual), _as_f64(expected), atol, rtol, what, reference)
+        size = None if scale is None else _as_f64(scale)
+        _assert_close(_as_f64(actual), _as_f64(expected), atol, rtol, what, reference, size)
 
 
-def _assert_close(a, e, atol, rtol, what, reference):
+def _assert_close(a, e, atol, rtol, what, reference, scale=None):
     assert a.shape == e.shape, f"{what}: shape {a.shape} != expected {e.shape}"
     a_nan, e_nan = np.isnan(a), np.isnan(e)
     both = ~a_nan & ~e_nan
     inf = both & (np.isinf(a) | np.isinf(e))
     err = np.where(both & ~inf, np.abs(a - e), 0.0)
-    bad = (err > atol + rtol * np.abs(np.where(both, e, 0.0))) | (inf & (a != e)) | (a_nan != e_nan)
+    size = np.abs(np.where(both, e, 0.0))
+    if scale is not None:
+        size = np.maximum(size, np.where(both & np.isfinite(scale), scale, 0.0))
+    bad = (err > atol + rtol * size) | (inf & (a != e)) | (a_nan != e_nan)
     if reference is not None:
         # as close as torch in this dtype: a smaller error, or the very value torch gives (NaN and inf included)
         r = _as_f64(reference)

@@ -32,9 +32,35 @@ def internal():
 
 
 def torch_samples(variant: str, dtype: torch.dtype):
+    """The OpInfo's sample inputs, drawn from a fixed seed (they come from the global generator), so a run
+    does not depend on which tests drew random numbers before it."""
     op_db, _ = internal()
     (op,) = [o for o in op_db if o.name == "nn.functional.linear_cross_entropy" and o.variant_test_name == variant]
-    return list(op.sample_inputs("cpu", dtype, requires_grad=True))
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        return list(op.sample_inputs("cpu", dtype, requires_grad=True))
+
+
+def _magnitudes(input, linear_weight, target, kwargs) -> list:
+    """For each gradient ``run`` returns, the sum of its products' magnitudes, in float64 (None: compared
+    elementwise): with G = dL/dz of z = x W^T + b, |G| |W| for dL/dx, |G|^T |x| for dL/dW, sum |G| for dL/db."""
+    bias = kwargs.get("linear_bias")
+    x, w = input.detach().double(), linear_weight.detach().double()
+    tgt = target.detach().double() if target.is_floating_point() else target
+    z = F.linear(x, w, None if bias is None else bias.detach().double()).requires_grad_()
+    ce = {k: v for k, v in kwargs.items() if k in ("weight", "reduction", "label_smoothing", "ignore_index")}
+    ce = {**ce, "weight": None if ce.get("weight") is None else ce["weight"].double()}
+    if ce.get("ignore_index") is None:
+        ce["ignore_index"] = -100
+    out = F.cross_entropy(z, tgt, **ce)
+    (g,) = torch.autograd.grad(out, z, _upstream(out, torch.float64))
+    g, x, w = g.abs(), x.abs(), w.abs()
+    gm, xm = g.reshape(-1, w.shape[0]), x.reshape(-1, w.shape[1])
+    sizes = []
+    for leaf, size in ((input, g @ w), (linear_weight, gm.T @ xm), (target, None), (bias, gm.sum(0))):
+        if isinstance(leaf, torch.Tensor) and leaf.is_floating_point():  # run() makes every float a leaf
+            sizes.append(size)
+    return sizes
 
 
 def _upstream(out: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -83,9 +109,11 @@ def compare(ours, input, linear_weight, target, kwargs, what: str) -> None:
         got, expected, atol=tol.atol, rtol=tol.rtol, what=f"{what}: loss", reference=reference and reference[0]
     )
     assert len(got_grads) == len(expected_grads), f"{what}: {len(got_grads)} gradients, torch {len(expected_grads)}"
+    sizes = _magnitudes(input, linear_weight, target, kwargs) if linear_weight.dim() == 2 else [None] * len(got_grads)
     for k, (g, e) in enumerate(zip(got_grads, expected_grads, strict=True)):
         assert (g is None) == (e is None), f"{what}: gradient {k}: ours {g is not None}, torch {e is not None}"
         if g is not None:
             ref_k = None if reference is None else reference[1][k]
             assert g.dtype == dtype, f"{what}: gradient {k} dtype {g.dtype}"
-            assert_close(g, e, atol=tol.atol, rtol=tol.rtol, what=f"{what}: gradient {k}", reference=ref_k)
+            what_k, size = f"{what}: gradient {k}", sizes[k]
+            assert_close(g, e, atol=tol.atol, rtol=tol.rtol, what=what_k, reference=ref_k, scale=size)
