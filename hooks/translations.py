@@ -36,7 +36,8 @@ _FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", re.M | re.S)
 _DISPLAY = re.compile(r"\$\$.+?\$\$", re.S)
 #: Inline math, which Markdown lets run across one line break (never a blank line).
 _INLINE = re.compile(r"(?<![\\$])\$(?!\$)((?:[^$\n]|\n(?!\n))+?)(?<![\\$])\$")
-_CODE = re.compile(r"`[^`\n]+`")
+#: Inline code, which may also wrap onto a second line.
+_CODE = re.compile(r"`(?:[^`\n]|\n(?!\n))+`")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 _ANCHOR = re.compile(r"\s*\{#([\w.-]+)\}\s*$")
@@ -127,7 +128,7 @@ def invariants(text: str) -> dict[str, list[str]]:
         "code blocks": fences,
         "display math": sorted(display),
         "inline math": sorted(re.sub(r"\s+", " ", m.group(0)) for m in _INLINE.finditer(prose)),  # a wrap is a space
-        "inline code": sorted(code),
+        "inline code": sorted(re.sub(r"\s+", " ", c) for c in code),
         "HTML comments": sorted(comments),
         "link targets": sorted(_LINK.findall(prose)),
     }
