@@ -12,6 +12,9 @@ mkdocs-jupyter renders the notebooks (with ``execute: false``); this hook hands 
   as ``{#id}``, which is applied here to the heading and the table of contents.
 
 Both editions share one execution: the second build to ask for a notebook waits for the first's result.
+The notebooks a build lacks start executing as soon as it knows its files, two at a time in kernels of
+their own (``on_files``), beside the claim check and the pages that need no notebook; a notebook's page
+waits only for its own run.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import json
 import logging
 import re
 import types
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import build_cache
@@ -37,6 +41,8 @@ _HEADING = re.compile(r'<h([1-6]) id="[^"]*">(.*?)\s*\{#([\w.-]+)\}(<a class="an
 _RENDERS_WITH = build_cache.versions("mkdocs-jupyter", "nbconvert", "jupytext", "pygments", "mistune")
 _SELF = build_cache.tree_hash(Path(__file__))
 _TITLE_ANCHOR = re.compile(r"^(.*?)\s*\{#([\w.-]+)\}$", re.S)
+#: Notebooks executed at once by one build (each in its own kernel process).
+PARALLEL = 2
 _state: dict = {}
 
 
@@ -98,8 +104,27 @@ def _localized(nb, src: Path, lang: str):
     return merged, None if recorded == translations.source_hash(src) else "stale"
 
 
+def _prefetch(src: Path) -> None:
+    """Execute ``src`` into the cache unless it is there or another build (or thread) is executing it."""
+    english = _read(src)
+    key = run_key(english)
+    if build_cache.get("notebooks", key) is not None:
+        return
+    lock = build_cache.Lock("notebooks", key)
+    if not lock.acquire(block=False):
+        return  # someone else runs it; the page waits for their result
+    try:
+        if build_cache.get("notebooks", key) is None:
+            build_cache.put("notebooks", key, _execute(english, src.name))
+    finally:
+        lock.release()
+
+
 def notebook(src: Path, lang: str):
     """The notebook a page shows: prose in ``lang``, outputs from the cache (executed on a miss)."""
+    started: Future | None = _state.get("prefetch", {}).get(src)
+    if started is not None:
+        started.result()  # its own run first: a cell's error is raised here, once
     english = _read(src)
     ran = build_cache.get_or_compute("notebooks", run_key(english), lambda: _execute(english, src.name))
     nb, state = _localized(english, src, lang)
@@ -161,6 +186,31 @@ def on_config(config):
     if jupyter is not None and jupyter.config["execute"]:
         raise PluginError("mkdocs-jupyter must have execute: false: hooks/notebook_hook.py executes and caches")
     return config
+
+
+def on_files(files, config):
+    """Start executing every notebook the cache lacks, ``PARALLEL`` at a time, while the build goes on."""
+    on_shutdown()
+    sources = [Path(f.abs_src_path) for f in files if f.src_uri.startswith("notebooks/") and f.src_uri.endswith(".py")]
+    pool = ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="notebook")
+    _state["pool"], _state["prefetch"] = pool, {src: pool.submit(_prefetch, src) for src in sources}
+    return files
+
+
+def on_post_build(config) -> None:
+    on_shutdown()
+
+
+def on_build_error(error) -> None:
+    on_shutdown()
+
+
+def on_shutdown() -> None:
+    """Wait for the runs started (a kernel is never left running), then forget them."""
+    pool = _state.pop("pool", None)
+    _state.pop("prefetch", None)
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def on_pre_page(page, config, files):
