@@ -3,6 +3,9 @@
 default         rows of about CHUNK_BYTES of logits in the working dtype (at least one)
 linear heads    at least MIN_ROWS rows, or LinearCrossEntropyOptions' batch_chunk_size, or the rows its
                 chunking_method ('aspect_ratio[:k]') gives: next_pow2(ceil(N / ceil(C / H))) / k, torch's rule
+class blocks    by default (no options), a linear head whose whole rows would not fit (MIN_ROWS rows over
+                CHUNK_BYTES, or for the loss alone more than FORWARD_BYTES) is passed BLOCK_ROWS rows by
+                about CLASS_BLOCK_BYTES of classes at a time (``linear_plan``; kernels/torch/_class_blocks.py)
 """
 
 from __future__ import annotations
@@ -14,6 +17,13 @@ CHUNK_BYTES = 8 << 20
 #: A linear head's smallest default chunk: fewer rows read the whole classifier once more per chunk for too
 #: little work.
 MIN_ROWS = 32
+
+
+#: The loss alone (no gradient to form): whole rows only while all of them fit in this many bytes.
+FORWARD_BYTES = 2 << 20
+#: Class blocks: rows per chunk, and the bytes of one block of their logits.
+BLOCK_ROWS = 512
+CLASS_BLOCK_BYTES = 2 << 20
 
 
 def chunk_rows(rows: int, logits_per_row: int, itemsize: int, min_rows: int = 1) -> int:
@@ -39,3 +49,24 @@ def linear_chunk_rows(rows: int, logits_per_row: int, in_features: int, itemsize
     if size is None:
         return chunk_rows(rows, logits_per_row, itemsize, MIN_ROWS)
     return max(1, min(int(size), rows))
+
+
+def sets_chunk(options) -> bool:
+    """Whether LinearCrossEntropyOptions choose the rows per chunk (batch_chunk_size or a chunking_method)."""
+    method = getattr(options, "chunking_method", None)
+    return getattr(options, "batch_chunk_size", None) is not None or method not in (None, "auto")
+
+
+def linear_plan(rows: int, num_classes: int, positions: int, itemsize: int, gradient: bool) -> tuple[int, int]:
+    """(rows per chunk, classes per block) of a linear head without options: whole rows (the block is every
+    class: one pass, gradients formed in it) where MIN_ROWS of them fit in CHUNK_BYTES (or all of them in
+    FORWARD_BYTES for the loss alone), else blocks of at most BLOCK_ROWS rows by about CLASS_BLOCK_BYTES."""
+    per_row = max(1, num_classes * positions * itemsize)
+    whole = (CHUNK_BYTES if gradient else FORWARD_BYTES) // per_row
+    if whole >= rows or (gradient and whole >= MIN_ROWS):
+        return max(1, min(whole, rows)), num_classes
+    height = max(1, min(rows, BLOCK_ROWS))
+    width = max(1, CLASS_BLOCK_BYTES // (height * positions * itemsize))
+    if width >= num_classes:  # whole rows after all, BLOCK_ROWS of them
+        return height, num_classes
+    return height, width

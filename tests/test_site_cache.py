@@ -99,7 +99,17 @@ def test_old_entries_are_pruned(cache_dir, monkeypatch):
 
 # --- end to end, on a copy of the project ---------------------------------------------------------------------
 
-_COPIED = ["derivations", "kernels", "hooks", "docs", "translations", "overrides", "mkdocs.yml", "mkdocs.ko.yml", "pyproject.toml"]
+_COPIED = [
+    "derivations",
+    "kernels",
+    "hooks",
+    "docs",
+    "translations",
+    "overrides",
+    "mkdocs.yml",
+    "mkdocs.ko.yml",
+    "pyproject.toml",
+]
 
 
 def _build(project: Path) -> subprocess.CompletedProcess:

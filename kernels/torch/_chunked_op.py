@@ -6,8 +6,9 @@
 ``source`` is the input x (N, H) of a linear head whose classifier is w (C S, H) with bias b, or, with w
 None, the logits themselves (N, C, S) (cross_entropy with lse_square_scale or softcap). The chunk loop is
 kernels/torch/_linear_chunks.py; inside an operator it is one opaque node to torch.compile and torch.export,
-and the target range check runs in it. ``needs`` lists which gradients to form, in the order source, w, b,
-target, weight; each operator returns those only.
+and the target range check runs in it; a ``chunk`` of 0 leaves the rows per chunk, and whether to pass
+blocks of classes (kernels/torch/_class_blocks.py), to kernels/_chunking.linear_plan. ``needs`` lists
+which gradients to form, in the order source, w, b, target, weight; each operator returns those only.
 
 ``Chunked`` is the autograd: for 'mean' and 'sum' forward forms the gradients for grad_output = 1 and
 backward scales them (in place, eagerly) and hands them over; for 'none', and for any later backward
@@ -21,12 +22,14 @@ from __future__ import annotations
 
 import torch
 
+from kernels._chunking import linear_plan
 from kernels._extras import Extras
 from kernels._generated import torch_ce as _ce
 from kernels.torch._autograd import reduce, scale_in_place, working_dtype, zero
 from kernels.torch._ce_loss import index_loss, prob_loss
 from kernels.torch._chunk_targets import IndexTargets, ProbTargets
 from kernels.torch._chunked import Rows
+from kernels.torch._class_blocks import run_blocks
 from kernels.torch._linear_chunks import Linear, run
 from kernels.torch._ops import call, operator, transformed
 from kernels.torch._targets import safe_targets
@@ -50,7 +53,13 @@ def _run(source, w, b, target, weight, prob, ignore_index, eps, reduction, chunk
     scales = None
     if g is not None:
         scales = targets.scales(reduction, shape, acc, source.device, None if isinstance(g, str) else g)
-    run(layer, targets, chunk, scales)
+    width = num_classes
+    if chunk <= 0:  # a linear head without options: whole rows, or blocks of classes where they do not fit
+        chunk, width = linear_plan(source.shape[0], num_classes, shape[2], torch.finfo(acc).bits // 8, g is not None)
+    if width < num_classes:
+        run_blocks(layer, targets, chunk, width, scales)
+    else:
+        run(layer, targets, chunk, scales)
     layer.release()
     return layer, targets
 

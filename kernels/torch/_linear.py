@@ -6,7 +6,7 @@ For 'mean' and 'sum' the gradients are formed in forward, chunk by chunk (kernel
 and backward scales them by grad_output in place: three matmuls in all, and no buffer beyond one chunk
 of logits and the gradients themselves. For 'none' backward recomputes each chunk's logits and passes
 it again for its per-row grad_output (four matmuls). Without a gradient to
-compute, forward is the loss alone.
+compute, forward is the loss alone. Rows too wide for a chunk go in blocks of classes (kernels/_chunking.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 
 from kernels import _validate as validate
-from kernels._chunking import linear_chunk_rows
+from kernels._chunking import linear_chunk_rows, sets_chunk
 from kernels._extras import extras as extras_of
 from kernels._linear_call import linear_call, matching_dtypes
 from kernels.torch._autograd import working_dtype
@@ -42,9 +42,10 @@ def linear_cross_entropy(
 
     ``options`` (torch.nn.LinearCrossEntropyOptions) sets the chunk: its batch_chunk_size, or its
     chunking_method ('aspect_ratio[:k]'); its acc_policy and acc_dtype change nothing here (half types
-    always accumulate in float32). Without it, each chunk's logits are about 8 MiB. For 'mean' and 'sum'
-    the gradients are formed in forward, so one backward per call (a second raises); higher-order
-    gradients are not supported.
+    always accumulate in float32). Without it, each chunk's logits are about 8 MiB, and a head whose
+    rows are too wide for that (or the loss alone, beyond 2 MiB) is passed in blocks of classes
+    (kernels/torch/_class_blocks.py). For 'mean' and 'sum' the gradients are formed in forward; a second
+    backward passes the chunks again, and create_graph=True differentiates materialised logits.
 
     Beyond torch, for language-model heads (both off by default): ``lse_square_scale`` s adds the z-loss
     s LSE(z)^2 of every counted row (PaLM's; 'mean' divides its sum by the number of counted rows), and
@@ -71,6 +72,8 @@ def linear_cross_entropy(
     w = linear_weight.reshape(c * s, h)
     b = None if linear_bias is None else linear_bias.reshape(c * s)
     rows = linear_chunk_rows(n, c * s, h, torch.finfo(working_dtype(input.dtype)).bits // 8, options)
+    if not sets_chunk(options):
+        rows = 0  # planned in the pass, which knows whether it forms gradients (kernels/_chunking.linear_plan)
     if ce.kind == "prob":
         if weight is not None:
             validate.weight(tuple(weight.shape), c, prefix="cross_entropy: ")

@@ -31,7 +31,7 @@ class Linear:
         self.gx = torch.empty((n, h), dtype=acc, device=x.device) if need[0] else None  # rounded once, at the end
         self.gw = torch.zeros(w.shape, dtype=acc, device=w.device) if need[1] else None
         self.gb = torch.zeros(w.shape[:1], dtype=acc, device=w.device) if need[2] and b is not None else None
-        self._buffer = None
+        self._buffer = self._chunk = None
 
     def logits(self, r0, r1) -> torch.Tensor:
         """z = x[r0:r1] W^T + b as (rows, C, S) in the working dtype, in one buffer reused by every chunk."""
@@ -62,9 +62,49 @@ class Linear:
             v1 = min(self.w.shape[0], v0 + step)
             yield v0, v1, self.w[v0:v1].to(self.acc)
 
+    def block(self, r0, r1, c0, c1) -> torch.Tensor:
+        """z = x[r0:r1] W_b^T + b_b of the classes c0..c1 as (rows, c1 - c0, S) in the working dtype, in one
+        buffer reused by every block (the first block of a chunk is the largest)."""
+        s, acc = self.positions, self.acc
+        rows, width = r1 - r0, (c1 - c0) * s
+        if self._buffer is None or self._buffer.numel() < rows * width:
+            self._buffer = torch.empty(rows * width, dtype=acc, device=self.x.device)
+        out = self._buffer[: rows * width].view(rows, width)
+        x, w = self._rows(r0, r1), self.w[c0 * s : c1 * s].to(acc)  # half types: float32 copies of a block
+        if self.b is None:
+            torch.mm(x, w.t(), out=out)
+        else:
+            torch.addmm(self.b[c0 * s : c1 * s].to(acc), x, w.t(), out=out)
+        return out.view(rows, c1 - c0, s)
+
+    def _rows(self, r0, r1) -> torch.Tensor:
+        """x[r0:r1] in the working dtype: for half types one float32 copy per chunk, kept for its blocks."""
+        if self.x.dtype == self.acc:
+            return self.x[r0:r1]
+        if self._chunk is None or self._chunk[0] != (r0, r1):
+            self._chunk = ((r0, r1), self.x[r0:r1].to(self.acc))
+        return self._chunk[1]
+
+    def accumulate_block(self, g: torch.Tensor, r0, r1, c0, c1) -> None:
+        """dL/dx[r0:r1] += g W_b,  dL/dW_b += g^T x[r0:r1],  dL/db_b += sum over the rows of g, for the
+        gradient g of the block of classes c0..c1 (dL/dx starts from 0 at each chunk's first block)."""
+        s, acc = self.positions, self.acc
+        g = g.reshape(r1 - r0, -1)
+        x = self._rows(r0, r1)
+        if self.gx is not None:
+            w = self.w[c0 * s : c1 * s].to(acc)
+            if c0 == 0:
+                torch.mm(g, w, out=self.gx[r0:r1])
+            else:
+                self.gx[r0:r1].addmm_(g, w)
+        if self.gw is not None:
+            self.gw[c0 * s : c1 * s].addmm_(g.t(), x)  # float32 across chunks for half types
+        if self.gb is not None:
+            self.gb[c0 * s : c1 * s] += g.sum(0)
+
     def release(self) -> None:
         """Drop the chunk buffer (backward of 'none' allocates its own)."""
-        self._buffer = None
+        self._buffer = self._chunk = None
 
     def accumulate(self, g: torch.Tensor, r0, r1) -> None:
         """dL/dx[r0:r1] = g W,  dL/dW += g^T x[r0:r1],  dL/db += sum over the chunk's rows of g."""
