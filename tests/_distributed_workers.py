@@ -106,6 +106,40 @@ def linear_case(options):
     return case
 
 
+def linear_prob_case(options):
+    """A probability target on the linear head: every rank holds the target's and the class weights' columns,
+    and gets their gradients, with those of x, W_r and b_r."""
+
+    def case(rank, world):
+        g = torch.Generator().manual_seed(13)
+        x = torch.randn(9, 5, generator=g, dtype=torch.float64)
+        w = torch.randn(C, 5, generator=g, dtype=torch.float64)
+        b = torch.randn(C, generator=g, dtype=torch.float64) * 0.1
+        p = torch.softmax(torch.randn(9, C, generator=g, dtype=torch.float64), 1)
+        cw = torch.rand(C, generator=g, dtype=torch.float64) + 0.5
+        full = [v.clone().requires_grad_() for v in (x, w, b, p, cw)]
+        weight = full[4] if options.get("weight") else None
+        kw = _kw(options)
+        ref = F.linear_cross_entropy(full[0], full[1], full[3], linear_bias=full[2], weight=weight, **kw)
+        leaves = full[:4] + ([full[4]] if weight is not None else [])
+        upstream = torch.rand(ref.shape, generator=torch.Generator().manual_seed(5), dtype=torch.float64) + 0.5
+        refs = torch.autograd.grad(ref, leaves, upstream)
+        mine = [x.clone()] + [shard(v, rank, world, d).clone() for v, d in ((w, 0), (b, 0), (p, 1), (cw, 0))]
+        mine = [v.requires_grad_() for v in mine]
+        local_w = mine[4] if weight is not None else None
+        out = vp.vocab_parallel_linear_cross_entropy(
+            mine[0], mine[1], mine[3], linear_bias_shard=mine[2], weight=local_w, **kw
+        )
+        grads = torch.autograd.grad(out, mine[:4] + ([mine[4]] if weight is not None else []), upstream)
+        wanted = [
+            refs[0],
+            *(shard(r, rank, world, d) for r, d in zip(refs[1:], (0, 0, 1, 0)[: len(refs) - 1], strict=True)),
+        ]
+        return _compare(out, ref, grads, wanted)
+
+    return case
+
+
 def _kw(options):
     return {k: v for k, v in options.items() if k != "weight"}
 
@@ -128,6 +162,12 @@ def mismatched_dtypes(rank, world):
     vp.vocab_parallel_cross_entropy(mine if rank == 0 else mine.float(), t)
 
 
+def linear_prob_all_columns(rank, world):
+    x, w = torch.randn(4, 5, dtype=torch.float64), torch.randn(C, 5, dtype=torch.float64)
+    p = torch.softmax(torch.randn(4, C, dtype=torch.float64), 1)  # every column, not this rank's
+    vp.vocab_parallel_linear_cross_entropy(x, shard(w, rank, world, 0), p)
+
+
 def absent_rank(rank, world):
     _vocab_shards.TIMEOUT = datetime.timedelta(seconds=3)
     z, t, _, _ = _inputs()
@@ -148,9 +188,12 @@ CASES = {
     "linear-mean": linear_case({"ignore_index": -100}),
     "linear-weight-smooth-mean": linear_case({"weight": True, "ignore_index": -100, "label_smoothing": 0.2}),
     "linear-none": linear_case({"ignore_index": -100, "reduction": "none"}),
+    "linear-prob-weight-smooth-mean": linear_prob_case({"weight": True, "label_smoothing": 0.2}),
+    "linear-prob-none": linear_prob_case({"reduction": "none"}),
     "out-of-range": out_of_range,
     "mismatched-rows": mismatched_rows,
     "mismatched-dtypes": mismatched_dtypes,
+    "linear-prob-all-columns": linear_prob_all_columns,
     "absent-rank": absent_rank,
 }
 

@@ -3,7 +3,8 @@
 World sizes 2 and 3 with uneven shards (4 + 7 and 2 + 6 + 3 of 11 classes): the loss and every gradient equal
 F.cross_entropy (F.linear_cross_entropy for the linear head) on the gathered logits within 1e-12 in float64, for
 index targets (weight, ignore_index, label smoothing, every reduction, a spatial layout), probability targets
-(weight, smoothing; the gradients of logits, target and weight) and the linear head (x, W_r, b_r). Each error
+(weight, smoothing; the gradients of logits, target and weight) and the linear head (x, W_r, b_r; and with a
+probability target, its columns' and the class weights' gradients too). Each error
 case raises on every rank that calls: a target outside the global range (IndexError), ranks that disagree on
 the rows or the dtype (RuntimeError), a rank that never arrives (RuntimeError after the timeout), and no
 process group at all.
@@ -53,7 +54,8 @@ def _spawn(case, world, tmp_path, timeout=90) -> list[dict]:
 
 
 VALUE_CASES = ["plain-mean", "weight-ignore-smooth-mean", "weight-ignore-none", "smooth-sum", "spatial-weight-mean",
-               "prob-weight-smooth-sum", "linear-mean", "linear-weight-smooth-mean", "linear-none"]  # fmt: skip
+               "prob-weight-smooth-sum", "linear-mean", "linear-weight-smooth-mean", "linear-none",
+               "linear-prob-weight-smooth-mean", "linear-prob-none"]  # fmt: skip
 
 
 @pytest.mark.parametrize("world", [2, 3])
@@ -70,6 +72,7 @@ def test_the_sharded_loss_and_gradients_are_the_unsharded_ones(case, world, tmp_
         ("out-of-range", "IndexError", "Target 11 is out of bounds"),
         ("mismatched-rows", "RuntimeError", "the ranks disagree on N x positions"),
         ("mismatched-dtypes", "RuntimeError", "the ranks disagree on dtype"),
+        ("linear-prob-all-columns", "RuntimeError", "this rank's columns of a probability target"),
     ],
 )
 def test_an_error_raises_on_every_rank(case, error, words, tmp_path):

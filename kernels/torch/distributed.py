@@ -20,7 +20,8 @@ probability target this rank's columns. Shards may be uneven; each one's offset 
     vocab_parallel_linear_cross_entropy(input, linear_weight_shard, target, *, linear_bias_shard=None, ...)
 
 does the same for a linear head whose classifier rows are split, never holding the N x C_r logits
-(kernels/torch/_vocab_linear.py); its backward all-reduces the input's gradient.
+(kernels/torch/_vocab_linear.py, and for probability targets _vocab_linear_probs.py); its backward
+all-reduces the input's gradient.
 
 The arithmetic is the emitted kernels/_generated/torch_ce.py, as in kernels.torch.cross_entropy. Every
 collective waits at most ``TIMEOUT``; a rank that does not arrive makes the others raise, not hang.
@@ -38,6 +39,7 @@ from kernels._layout import layout
 from kernels.torch._autograd import per_position, reduce, smoothed, weight_row, working_dtype, zero
 from kernels.torch._targets import classes, dtype_name, shape_output
 from kernels.torch._vocab_linear import LinearShard
+from kernels.torch._vocab_linear_probs import LinearProbShard
 from kernels.torch._vocab_shards import (
     all_reduce,
     check_range,
@@ -95,10 +97,12 @@ def vocab_parallel_linear_cross_entropy(
 ):
     """F.linear_cross_entropy with the classifier's rows split across ``group``: this rank holds
     ``linear_weight_shard`` (C_r, H) and ``linear_bias_shard`` (C_r), its classes in rank order; ``input`` (N, H)
-    and the class-index ``target`` (N,) are the same on every rank. No rank holds its N x C_r logits: chunks of
-    rows, as kernels.torch.linear_cross_entropy (kernels/torch/_vocab_linear.py). Two collectives of N floats
-    per statistic in forward; backward all-reduces the input's gradient (N x H), so every rank gets all of it.
-    Class-index targets only: for probability targets use vocab_parallel_cross_entropy on the logits' shard.
+    are the same on every rank, and so is a class-index ``target`` (N,); a probability target is this rank's
+    columns (N, C_r), as ``weight`` is its C_r class weights. No rank holds its N x C_r logits: chunks of rows,
+    as kernels.torch.linear_cross_entropy (kernels/torch/_vocab_linear.py, _vocab_linear_probs.py). Two
+    collectives of N floats per statistic in forward; backward all-reduces the input's gradient (N x H), so
+    every rank gets all of it. The gradients reach input, the weight and bias shards, and a probability
+    target's and its class weights' columns.
     """
     require_group("vocab_parallel_linear_cross_entropy", "kernels.torch.linear_cross_entropy")
     if input.dim() != 2 or linear_weight_shard.dim() != 2 or input.shape[1] != linear_weight_shard.shape[1]:
@@ -106,12 +110,13 @@ def vocab_parallel_linear_cross_entropy(
             f"vocab_parallel_linear_cross_entropy: expected input (N, H) and linear_weight_shard (C_r, H), got "
             f"{tuple(input.shape)} and {tuple(linear_weight_shard.shape)}"
         )
-    if target.dim() != 1 or target.dtype.is_floating_point:
-        raise RuntimeError(
-            "vocab_parallel_linear_cross_entropy takes class-index targets of shape (N,); for probability targets "
-            "use vocab_parallel_cross_entropy on the logits' shard"
-        )
     rows, local_classes = input.shape[0], linear_weight_shard.shape[0]
+    prob = target.dtype.is_floating_point
+    if target.shape != ((rows, local_classes) if prob else (rows,)):
+        raise RuntimeError(
+            f"vocab_parallel_linear_cross_entropy: expected class indices of shape ({rows},) or this rank's "
+            f"columns of a probability target, ({rows}, {local_classes}); got {tuple(target.shape)}"
+        )
     dtypes = dtype_name(input.dtype), dtype_name(target.dtype)
     call = validate.cross_entropy_call(
         (rows, local_classes), target.shape, *dtypes, ignore_index, reduction, label_smoothing
@@ -119,10 +124,14 @@ def vocab_parallel_linear_cross_entropy(
     if weight is not None:
         validate.weight(tuple(weight.shape), local_classes)
     offset, num_classes = shard_of(group, rows, local_classes, input.dtype, call, weight)
+    chunk = linear_chunk_rows(rows, local_classes, input.shape[1], torch.finfo(working_dtype(input.dtype)).bits // 8)
+    if prob:
+        args = (group, num_classes, call.eps, call.reduction, chunk)
+        out = LinearProbShard.apply(input, linear_weight_shard, linear_bias_shard, target, weight, *args)
+        return out.reshape(rows) if call.reduction == "none" else out
     t = target.reshape(rows, 1, 1).long()
     valid = t != call.ignore_index
     check_range(t, valid, num_classes, call.ignore_index)
-    chunk = linear_chunk_rows(rows, local_classes, input.shape[1], torch.finfo(working_dtype(input.dtype)).bits // 8)
     args = (t, valid, weight, group, offset, num_classes, call.eps, call.reduction, chunk)
     out = LinearShard.apply(input, linear_weight_shard, linear_bias_shard, *args)
     return out.reshape(rows) if call.reduction == "none" else out
