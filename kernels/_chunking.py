@@ -57,11 +57,17 @@ def sets_chunk(options) -> bool:
     return getattr(options, "batch_chunk_size", None) is not None or method not in (None, "auto")
 
 
-def linear_plan(rows: int, num_classes: int, positions: int, itemsize: int, gradient: bool) -> tuple[int, int]:
+def linear_plan(
+    rows: int, num_classes: int, positions: int, itemsize: int, gradient: bool, device_type: str = "cpu"
+) -> tuple[int, int]:
     """(rows per chunk, classes per block) of a linear head without options: whole rows (the block is every
     class: one pass, gradients formed in it) where MIN_ROWS of them fit in CHUNK_BYTES (or all of them in
-    FORWARD_BYTES for the loss alone), else blocks of at most BLOCK_ROWS rows by about CLASS_BLOCK_BYTES."""
+    FORWARD_BYTES for the loss alone), else blocks of at most BLOCK_ROWS rows by about CLASS_BLOCK_BYTES.
+    Off the CPU always whole rows, as ``linear_chunk_rows``: there a block costs kernel launches, not cache
+    misses, and 2 MiB blocks would be launch-bound (the Triton backend is the GPU's blocked path)."""
     per_row = max(1, num_classes * positions * itemsize)
+    if device_type != "cpu":
+        return chunk_rows(rows, num_classes * positions, itemsize, MIN_ROWS), num_classes
     whole = (CHUNK_BYTES if gradient else FORWARD_BYTES) // per_row
     if whole >= rows or (gradient and whole >= MIN_ROWS):
         return max(1, min(whole, rows)), num_classes

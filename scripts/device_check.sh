@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # On a GPU machine: the CUDA tests (kernels.torch and kernels.triton), then the benchmarks on CUDA. About 8 minutes
-# at most: each step has its own timeout (210 + 2 x 50 + 150 s). Run from the repository root; results go under
+# at most: each step has its own timeout (240 + 2 x 50 + 150 s). Run from the repository root; results go under
 # $OUT (default: device-out/):
 #   status.txt, torch.txt, nvidia-smi.txt, pytest-cuda.log, liger.txt,
 #   benchmarks-cuda-<dtype>.{txt,json,csv}   (CUDA-event time ratios and exact device memory, in L)
@@ -26,9 +26,9 @@ if compgen -G "vendor/wheels/*.whl" > /dev/null; then
 else
   echo "no vendor/wheels: Liger-Kernel rows are left out" > "$OUT/liger.txt"
 fi
-timeout 210 "$PY" -m pytest -q -p no:cacheprovider -m cuda \
+timeout 240 "$PY" -m pytest -q -p no:cacheprovider -m cuda \
   tests/test_parity_torch.py tests/test_bad_input.py tests/test_explain_reports.py tests/test_benchmark_cuda.py \
-  tests/test_linear_cuda.py tests/test_triton_cuda.py \
+  tests/test_linear_cuda.py tests/test_triton_cuda.py tests/test_distributed_cuda.py \
   > "$OUT/pytest-cuda.log" 2>&1
 echo "pytest -m cuda: rc=$?" >> "$OUT/status.txt"
 for dtype in float32 bfloat16; do

@@ -20,10 +20,11 @@ from kernels.torch import _vocab_shards
 from kernels.torch import distributed as vp
 
 C = 11  # classes in all, split unevenly over the ranks
+DEVICE = torch.device("cpu")  # where the cases put their tensors (drawn on the CPU, from fixed seeds)
 
 
 def sizes(world):
-    return {2: [4, 7], 3: [2, 6, 3]}[world]
+    return {1: [C], 2: [4, 7], 3: [2, 6, 3]}[world]
 
 
 def shard(x, rank, world, dim=1):
@@ -38,7 +39,7 @@ def _inputs(shape=(6, C)):
     t.view(-1)[::4] = -100
     w = torch.rand(C, generator=g, dtype=torch.float64) + 0.5
     p = torch.softmax(torch.randn(*shape, generator=g, dtype=torch.float64), 1)
-    return z, t, w, p
+    return z.to(DEVICE), t.to(DEVICE), w.to(DEVICE), p.to(DEVICE)
 
 
 def _compare(ours, theirs, grads_ours, grads_theirs) -> dict:
@@ -85,6 +86,7 @@ def linear_case(options):
         t = torch.randint(0, C, (9,), generator=g)
         t[::3] = -100
         cw = torch.rand(C, generator=g, dtype=torch.float64) + 0.5
+        x, w, b, t, cw = (v.to(DEVICE) for v in (x, w, b, t, cw))
         full = [v.clone().requires_grad_() for v in (x, w, b)]
         kw = {k: v for k, v in options.items() if k != "weight"}
         ref = F.linear_cross_entropy(
@@ -117,12 +119,14 @@ def linear_prob_case(options):
         b = torch.randn(C, generator=g, dtype=torch.float64) * 0.1
         p = torch.softmax(torch.randn(9, C, generator=g, dtype=torch.float64), 1)
         cw = torch.rand(C, generator=g, dtype=torch.float64) + 0.5
+        x, w, b, p, cw = (v.to(DEVICE) for v in (x, w, b, p, cw))
         full = [v.clone().requires_grad_() for v in (x, w, b, p, cw)]
         weight = full[4] if options.get("weight") else None
         kw = _kw(options)
         ref = F.linear_cross_entropy(full[0], full[1], full[3], linear_bias=full[2], weight=weight, **kw)
         leaves = full[:4] + ([full[4]] if weight is not None else [])
         upstream = torch.rand(ref.shape, generator=torch.Generator().manual_seed(5), dtype=torch.float64) + 0.5
+        upstream = upstream.to(DEVICE)
         refs = torch.autograd.grad(ref, leaves, upstream)
         mine = [x.clone()] + [shard(v, rank, world, d).clone() for v, d in ((w, 0), (b, 0), (p, 1), (cw, 0))]
         mine = [v.requires_grad_() for v in mine]
@@ -198,9 +202,24 @@ CASES = {
 }
 
 
-def run(rank, world, port, folder, case):
+def on_cuda(rank, world):
+    """NCCL, one GPU per rank: the value cases with every tensor on this rank's device, as CUDA users call it."""
+    global DEVICE
+    DEVICE = torch.device("cuda", rank)
+    worst = {name: CASES[name](rank, world)["worst"] for name in CUDA_CASES}
+    return {"worst": max(worst.values()), "cases": worst}
+
+
+CUDA_CASES = ["weight-ignore-smooth-mean", "weight-ignore-none", "spatial-weight-mean", "prob-weight-smooth-sum",
+              "linear-weight-smooth-mean", "linear-none", "linear-prob-weight-smooth-mean"]  # fmt: skip
+CASES["on-cuda"] = on_cuda
+
+
+def run(rank, world, port, folder, case, backend="gloo"):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=20))
+    if backend == "nccl":
+        torch.cuda.set_device(rank)
+    dist.init_process_group(backend, rank=rank, world_size=world, timeout=datetime.timedelta(seconds=20))
     try:
         result = {"ok": CASES[case](rank, world)}
     except Exception as exc:

@@ -32,9 +32,9 @@ def _port() -> int:
         return s.getsockname()[1]
 
 
-def _spawn(case, world, tmp_path, timeout=90) -> list[dict]:
+def _spawn(case, world, tmp_path, timeout=90, backend="gloo") -> list[dict]:
     context = mp.start_processes(
-        run, args=(world, _port(), str(tmp_path), case), nprocs=world, join=False, start_method="spawn"
+        run, args=(world, _port(), str(tmp_path), case, backend), nprocs=world, join=False, start_method="spawn"
     )
     deadline = time.monotonic() + timeout
     try:

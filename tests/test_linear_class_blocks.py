@@ -4,7 +4,7 @@ not fit takes: with the plan's budgets shrunk (kernels/_chunking.py), every case
 kind, option, reduction and K-dimensional weight; PyTorch's own sample inputs in every dtype at tests/_compare.py's
 tolerance; the z-loss and soft-capping against their definition. A merge that drops the blocks' rescaling
 exp(m_b - m) must fail. At the benchmark's shapes the plan keeps whole rows where 32 of them fit in 8 MiB
-and passes blocks of at most 2 MiB where they do not.
+and passes blocks of at most 2 MiB where they do not; off the CPU it keeps whole rows.
 """
 
 from __future__ import annotations
@@ -94,3 +94,4 @@ def test_the_plan_at_the_benchmark_shapes():
         rows, width = chunking.linear_plan(*shape, 1, 4, False)
         assert rows * width * 4 <= chunking.FORWARD_BYTES, (shape, rows, width)
     assert chunking.linear_plan(50, 11, 1, 8, False) == (50, 11)  # a small head: one chunk of whole rows
+    assert chunking.linear_plan(512, 128256, 1, 4, True, "cuda") == (32, 128256)  # off the CPU: whole rows

@@ -55,7 +55,8 @@ def _run(source, w, b, target, weight, prob, ignore_index, eps, reduction, chunk
         scales = targets.scales(reduction, shape, acc, source.device, None if isinstance(g, str) else g)
     width = num_classes
     if chunk <= 0:  # a linear head without options: whole rows, or blocks of classes where they do not fit
-        chunk, width = linear_plan(source.shape[0], num_classes, shape[2], torch.finfo(acc).bits // 8, g is not None)
+        itemsize, device = torch.finfo(acc).bits // 8, source.device.type
+        chunk, width = linear_plan(source.shape[0], num_classes, shape[2], itemsize, g is not None, device)
     if width < num_classes:
         run_blocks(layer, targets, chunk, width, scales)
     else:

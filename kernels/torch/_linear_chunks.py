@@ -31,7 +31,7 @@ class Linear:
         self.gx = torch.empty((n, h), dtype=acc, device=x.device) if need[0] else None  # rounded once, at the end
         self.gw = torch.zeros(w.shape, dtype=acc, device=w.device) if need[1] else None
         self.gb = torch.zeros(w.shape[:1], dtype=acc, device=w.device) if need[2] and b is not None else None
-        self._buffer = self._chunk = None
+        self._buffer = self._flat = self._chunk = None
 
     def logits(self, r0, r1) -> torch.Tensor:
         """z = x[r0:r1] W^T + b as (rows, C, S) in the working dtype, in one buffer reused by every chunk."""
@@ -67,9 +67,9 @@ class Linear:
         buffer reused by every block (the first block of a chunk is the largest)."""
         s, acc = self.positions, self.acc
         rows, width = r1 - r0, (c1 - c0) * s
-        if self._buffer is None or self._buffer.numel() < rows * width:
-            self._buffer = torch.empty(rows * width, dtype=acc, device=self.x.device)
-        out = self._buffer[: rows * width].view(rows, width)
+        if self._flat is None or self._flat.numel() < rows * width:
+            self._flat = torch.empty(rows * width, dtype=acc, device=self.x.device)
+        out = self._flat[: rows * width].view(rows, width)
         x, w = self._rows(r0, r1), self.w[c0 * s : c1 * s].to(acc)  # half types: float32 copies of a block
         if self.b is None:
             torch.mm(x, w.t(), out=out)
@@ -104,7 +104,7 @@ class Linear:
 
     def release(self) -> None:
         """Drop the chunk buffer (backward of 'none' allocates its own)."""
-        self._buffer = self._chunk = None
+        self._buffer = self._flat = self._chunk = None
 
     def accumulate(self, g: torch.Tensor, r0, r1) -> None:
         """dL/dx[r0:r1] = g W,  dL/dW += g^T x[r0:r1],  dL/db += sum over the chunk's rows of g."""

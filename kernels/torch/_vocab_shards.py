@@ -44,10 +44,11 @@ def all_reduce(tensor, op, group, what):
     return tensor
 
 
-def _shard(group, header: list[int]) -> tuple[int, int]:
-    """(offset, C): this rank's first class and the number of classes, after every rank's header is compared."""
+def _shard(group, header: list[int], device) -> tuple[int, int]:
+    """(offset, C): this rank's first class and the number of classes, after every rank's header is compared.
+    The header lives where the inputs do: NCCL groups reduce CUDA tensors only."""
     size = dist.get_world_size(group)
-    mine = torch.tensor(header, dtype=torch.int64)
+    mine = torch.tensor(header, dtype=torch.int64, device=device)
     every = [torch.empty_like(mine) for _ in range(size)]
     _wait(dist.all_gather(every, mine, group=group, async_op=True), "the header check")
     rows = torch.stack(every).tolist()
@@ -65,7 +66,11 @@ def _shard(group, header: list[int]) -> tuple[int, int]:
 
 def row_max(z, group, acc):
     """m = max_j z_j over every shard (MAX all-reduce); -inf rows (no classes here) take the others'."""
-    local = z.amax(1, keepdim=True) if z.shape[1] else torch.full((z.shape[0], 1, z.shape[2]), -torch.inf, dtype=acc)
+    local = (
+        z.amax(1, keepdim=True)
+        if z.shape[1]
+        else torch.full((z.shape[0], 1, z.shape[2]), -torch.inf, dtype=acc, device=z.device)
+    )
     return all_reduce(local.contiguous(), dist.ReduceOp.MAX, group, "the row-max all-reduce")
 
 
@@ -77,11 +82,11 @@ def require_group(name: str, alternative: str) -> None:
         )
 
 
-def shard_of(group, positions: int, local_classes: int, dtype, call, weight) -> tuple[int, int]:
+def shard_of(group, positions: int, local_classes: int, dtype, call, weight, device) -> tuple[int, int]:
     """(offset, C) of this rank's classes, after every rank's header agrees (``_shard``)."""
     header = [positions, local_classes, _DTYPES.get(dtype, 0), int(call.kind == "prob"), call.ignore_index]
     header += [round(call.eps * 1e9), _REDUCTIONS[call.reduction], int(weight is not None)]
-    return _shard(group, header)
+    return _shard(group, header, device)
 
 
 def check_range(t, valid, num_classes: int, ignore_index: int) -> None:

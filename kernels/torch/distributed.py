@@ -71,7 +71,9 @@ def vocab_parallel_cross_entropy(
     rows, local_classes, positions = layout(tuple(logits_shard.shape))
     if weight is not None:
         validate.weight(tuple(weight.shape), local_classes)
-    offset, num_classes = shard_of(group, rows * positions, local_classes, logits_shard.dtype, call, weight)
+    offset, num_classes = shard_of(
+        group, rows * positions, local_classes, logits_shard.dtype, call, weight, logits_shard.device
+    )
     z = classes(logits_shard)
     if call.kind == "prob":
         out = _ProbShard.apply(z, classes(target), weight, group, num_classes, call.eps, call.reduction)
@@ -123,7 +125,7 @@ def vocab_parallel_linear_cross_entropy(
     )
     if weight is not None:
         validate.weight(tuple(weight.shape), local_classes)
-    offset, num_classes = shard_of(group, rows, local_classes, input.dtype, call, weight)
+    offset, num_classes = shard_of(group, rows, local_classes, input.dtype, call, weight, input.device)
     chunk = linear_chunk_rows(rows, local_classes, input.shape[1], torch.finfo(working_dtype(input.dtype)).bits // 8)
     if prob:
         args = (group, num_classes, call.eps, call.reduction, chunk)
