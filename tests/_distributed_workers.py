@@ -144,6 +144,44 @@ def linear_prob_case(options):
     return case
 
 
+def linear_spatial_case(kind):
+    """A K-dimensional classifier (C, 2, H): logits (N, C, 2), targets (N, 2) or (N, C, 2), each rank its classes'
+    rows of W (C_r, 2, H) and b (C_r, 2), weights, smoothing and (for indices) ignore_index."""
+
+    def case(rank, world):
+        g = torch.Generator().manual_seed(17)
+        x = torch.randn(7, 5, generator=g, dtype=torch.float64)
+        w = torch.randn(C, 2, 5, generator=g, dtype=torch.float64)
+        b = torch.randn(C, 2, generator=g, dtype=torch.float64) * 0.1
+        cw = torch.rand(C, generator=g, dtype=torch.float64) + 0.5
+        if kind == "index":
+            t = torch.randint(0, C, (7, 2), generator=g)
+            t[::3, 1] = -100
+        else:
+            t = torch.softmax(torch.randn(7, C, 2, generator=g, dtype=torch.float64), 1)
+        x, w, b, cw, t = (v.to(DEVICE) for v in (x, w, b, cw, t))
+        prob = kind == "prob"
+        full = [v.clone().requires_grad_() for v in (x, w, b)] + ([t.clone().requires_grad_()] if prob else [])
+        target = full[3] if prob else t
+        kw = {"label_smoothing": 0.1, "reduction": "none", **({} if prob else {"ignore_index": -100})}
+        ref = F.linear_cross_entropy(full[0], full[1], target, linear_bias=full[2], weight=cw, **kw)
+        upstream = torch.rand(ref.shape, generator=torch.Generator().manual_seed(3), dtype=torch.float64) + 0.5
+        upstream = upstream.to(DEVICE)
+        refs = torch.autograd.grad(ref, full, upstream)
+        mine = [x.clone()] + [shard(v, rank, world, 0).clone() for v in (w, b)]
+        mine += [shard(t, rank, world, 1).clone()] if prob else []
+        mine = [v.requires_grad_() for v in mine]
+        out = vp.vocab_parallel_linear_cross_entropy(
+            mine[0], mine[1], mine[3] if prob else t, linear_bias_shard=mine[2], weight=shard(cw, rank, world, 0), **kw
+        )
+        grads = torch.autograd.grad(out, mine, upstream)
+        wanted = [refs[0], shard(refs[1], rank, world, 0), shard(refs[2], rank, world, 0)]
+        wanted += [shard(refs[3], rank, world, 1)] if prob else []
+        return _compare(out, ref, grads, wanted)
+
+    return case
+
+
 def _kw(options):
     return {k: v for k, v in options.items() if k != "weight"}
 
@@ -194,6 +232,8 @@ CASES = {
     "linear-none": linear_case({"ignore_index": -100, "reduction": "none"}),
     "linear-prob-weight-smooth-mean": linear_prob_case({"weight": True, "label_smoothing": 0.2}),
     "linear-prob-none": linear_prob_case({"reduction": "none"}),
+    "linear-spatial-index": linear_spatial_case("index"),
+    "linear-spatial-prob": linear_spatial_case("prob"),
     "out-of-range": out_of_range,
     "mismatched-rows": mismatched_rows,
     "mismatched-dtypes": mismatched_dtypes,
@@ -211,7 +251,8 @@ def on_cuda(rank, world):
 
 
 CUDA_CASES = ["weight-ignore-smooth-mean", "weight-ignore-none", "spatial-weight-mean", "prob-weight-smooth-sum",
-              "linear-weight-smooth-mean", "linear-none", "linear-prob-weight-smooth-mean"]  # fmt: skip
+              "linear-weight-smooth-mean", "linear-none", "linear-prob-weight-smooth-mean", "linear-spatial-index",
+              "linear-spatial-prob"]  # fmt: skip
 CASES["on-cuda"] = on_cuda
 
 

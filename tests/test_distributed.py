@@ -4,7 +4,7 @@ World sizes 2 and 3 with uneven shards (4 + 7 and 2 + 6 + 3 of 11 classes): the 
 F.cross_entropy (F.linear_cross_entropy for the linear head) on the gathered logits within 1e-12 in float64, for
 index targets (weight, ignore_index, label smoothing, every reduction, a spatial layout), probability targets
 (weight, smoothing; the gradients of logits, target and weight) and the linear head (x, W_r, b_r; and with a
-probability target, its columns' and the class weights' gradients too). Each error
+probability target, its columns' and the class weights' gradients too; a K-dimensional classifier (C, 2, H)). Each error
 case raises on every rank that calls: a target outside the global range (IndexError), ranks that disagree on
 the rows or the dtype (RuntimeError), a rank that never arrives (RuntimeError after the timeout), and no
 process group at all.
@@ -55,7 +55,8 @@ def _spawn(case, world, tmp_path, timeout=90, backend="gloo") -> list[dict]:
 
 VALUE_CASES = ["plain-mean", "weight-ignore-smooth-mean", "weight-ignore-none", "smooth-sum", "spatial-weight-mean",
                "prob-weight-smooth-sum", "linear-mean", "linear-weight-smooth-mean", "linear-none",
-               "linear-prob-weight-smooth-mean", "linear-prob-none"]  # fmt: skip
+               "linear-prob-weight-smooth-mean", "linear-prob-none", "linear-spatial-index",
+               "linear-spatial-prob"]  # fmt: skip
 
 
 @pytest.mark.parametrize("world", [2, 3])

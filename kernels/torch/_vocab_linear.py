@@ -29,13 +29,14 @@ from kernels.torch._vocab_shards import all_reduce, index_rows_from, shard_gradi
 class LinearShard(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w, b, t, valid, weight, group, offset, num_classes, eps, reduction, chunk):
-        acc, n = working_dtype(x.dtype), x.shape[0]
-        local = (t >= offset) & (t < offset + w.shape[0]) & valid  # this shard holds the target
+        acc, (n, _, s) = working_dtype(x.dtype), t.shape
+        classes = w.shape[0] // s  # W_r is (C_r S, H): S positions per class (a K-dimensional weight)
+        local = (t >= offset) & (t < offset + classes) & valid  # this shard holds the target
         lt = torch.where(local, t - offset, 0)
         wv = weight.to(acc) if weight is not None else None
-        m_r, d_r, zt = (torch.zeros((n, 1, 1), dtype=acc, device=x.device) for _ in range(3))
+        m_r, d_r, zt = (torch.zeros((n, 1, s), dtype=acc, device=x.device) for _ in range(3))
         swu_r = torch.zeros_like(m_r)
-        layer = Linear(x, w, b, w.shape[0], acc)  # z = x W_r^T + b_r a chunk at a time (one class per row of W_r)
+        layer = Linear(x, w, b, classes, acc)  # z = x W_r^T + b_r a chunk at a time, (rows, C_r, S)
         for r0 in range(0, n, chunk):  # pass 1: this shard's statistics, shifted by its own maxima
             r1 = min(n, r0 + chunk)
             z = layer.logits(r0, r1)
@@ -48,7 +49,7 @@ class LinearShard(torch.autograd.Function):
         sums = [d_r * _ce.shifted_exp(m_r, m), zt]  # d_r exp(m_r - m): the global shift
         sums.append(torch.where(local, wv[lt] if wv is not None else torch.ones_like(m), zero(m)))
         if eps > 0:
-            sw_r = float(wv.sum()) if wv is not None else float(w.shape[0])
+            sw_r = float(wv.sum()) if wv is not None else float(classes)
             sums += [swu_r + sw_r * _ce.base2_shift(m_r, m), torch.full_like(m, sw_r)]
         total = all_reduce(torch.cat(sums, 1), dist.ReduceOp.SUM, group, "the statistics all-reduce")
         rows, d, wt, sw, den = index_rows_from(total, m, valid, eps, num_classes, reduction)
@@ -60,7 +61,7 @@ class LinearShard(torch.autograd.Function):
         if reduction != "none" and any(needs):
             ones = torch.ones((), dtype=acc, device=x.device)
             saved = (x, w, b, lt, local, weight)
-            g = per_position(ones, reduction, (n, 1, 1), den, valid, acc)
+            g = per_position(ones, reduction, (n, 1, s), den, valid, acc)
             ctx.formed = _gradients(saved, ctx.stats, ctx.options, g, needs)
         return reduce(rows, reduction, den, x.dtype)
 
@@ -71,7 +72,7 @@ class LinearShard(torch.autograd.Function):
         acc, needs = working_dtype(x.dtype), ctx.needs_input_grad[:3]
         with torch.no_grad():
             if ctx.formed is None:  # 'none', or a second backward: pass 2 again, with this grad_out
-                g = per_position(grad_out, reduction, (x.shape[0], 1, 1), ctx.stats[4], valid, acc)
+                g = per_position(grad_out, reduction, valid.shape, ctx.stats[4], valid, acc)
                 gx, gw, gb = _gradients((x, w, b, lt, local, weight), ctx.stats, ctx.options, g, needs)
             else:
                 gx, gw, gb = (None if grad is None else grad * grad_out.to(grad.dtype) for grad in ctx.formed)
@@ -89,7 +90,7 @@ def _gradients(saved, stats, options, g, needs):
     eps, num_classes, _, chunk, _ = options
     m, d, wt, sw, _ = stats
     n = x.shape[0]
-    layer = Linear(x, w, b, w.shape[0], working_dtype(x.dtype), tuple(needs))
+    layer = Linear(x, w, b, w.shape[0] // lt.shape[2], working_dtype(x.dtype), tuple(needs))
     for r0 in range(0, n, chunk):
         r1 = min(n, r0 + chunk)
         ix = slice(r0, r1)

@@ -28,10 +28,10 @@ from kernels.torch._vocab_shards import all_reduce
 class LinearProbShard(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w, b, target, weight, group, num_classes, eps, reduction, chunk):
-        acc, n = working_dtype(torch.promote_types(x.dtype, target.dtype)), x.shape[0]
+        acc, (n, classes, s) = working_dtype(torch.promote_types(x.dtype, target.dtype)), target.shape
         w_row = weight_row(weight, acc)
-        m_r, d_r, swy, part = (torch.zeros((n, 1, 1), dtype=acc, device=x.device) for _ in range(4))
-        layer = Linear(x, w, b, w.shape[0], acc)
+        m_r, d_r, swy, part = (torch.zeros((n, 1, s), dtype=acc, device=x.device) for _ in range(4))
+        layer = Linear(x, w, b, classes, acc)  # (rows, C_r, S) a chunk at a time
         for r0 in range(0, n, chunk):  # pass 1: this shard's statistics, shifted by its own maxima
             r1 = min(n, r0 + chunk)
             z, y = layer.logits(r0, r1), _target(target, r0, r1, eps, num_classes, acc)
@@ -45,13 +45,13 @@ class LinearProbShard(torch.autograd.Function):
         total = all_reduce(torch.cat(sums, 1), dist.ReduceOp.SUM, group, "the statistics all-reduce")
         d, swy, part = total[:, 0:1], total[:, 1:2], total[:, 2:3]
         rows = part + swy * torch.log(d)  # sum_j w_j y_j ((m - z_j) + log d)
-        den = n if num_classes else float("nan")  # torch: the mean over rows, nan when C = 0
+        den = n * s if num_classes else float("nan")  # torch: the mean over positions, nan when C = 0
         ctx.stats, ctx.options = (m, d, swy, den), (eps, num_classes, reduction, chunk, group)
         ctx.save_for_backward(x, w, b, target, weight)
         needs = ctx.needs_input_grad[:5]
         ctx.formed = None
         if reduction != "none" and any(needs):
-            g = per_position(torch.ones((), dtype=acc, device=x.device), reduction, (n, 1, 1), den, None, acc)
+            g = per_position(torch.ones((), dtype=acc, device=x.device), reduction, (n, 1, s), den, None, acc)
             ctx.formed = _gradients((x, w, b, target, weight), ctx.stats, ctx.options, g, needs)
         dtype = x.dtype if weight is None else torch.promote_types(x.dtype, weight.dtype)
         return reduce(rows, reduction, den, torch.promote_types(dtype, target.dtype))
@@ -59,12 +59,12 @@ class LinearProbShard(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out):
         saved = ctx.saved_tensors
-        x, reduction, group = saved[0], ctx.options[2], ctx.options[4]
+        reduction, group = ctx.options[2], ctx.options[4]
         acc = ctx.stats[0].dtype
         needs = ctx.needs_input_grad[:5]
         with torch.no_grad():
             if ctx.formed is None:  # 'none', or a second backward: pass 2 again, with this grad_out
-                g = per_position(grad_out, reduction, (x.shape[0], 1, 1), ctx.stats[3], None, acc)
+                g = per_position(grad_out, reduction, ctx.stats[0].shape, ctx.stats[3], None, acc)
                 grads = _gradients(saved, ctx.stats, ctx.options, g, needs)
             else:
                 grads = [None if grad is None else grad * grad_out.to(grad.dtype) for grad in ctx.formed]
@@ -76,8 +76,8 @@ class LinearProbShard(torch.autograd.Function):
 
 
 def _target(target, r0, r1, eps, num_classes, acc):
-    """The chunk's smoothed target, (rows, C_r, 1): (1 - eps) y + eps / C with C every rank's classes."""
-    return smoothed(target[r0:r1].to(acc)[:, :, None], eps, num_classes)
+    """The chunk's smoothed target, (rows, C_r, S): (1 - eps) y + eps / C with C every rank's classes."""
+    return smoothed(target[r0:r1].to(acc), eps, num_classes)
 
 
 def _gradients(saved, stats, options, g, needs):
@@ -88,16 +88,16 @@ def _gradients(saved, stats, options, g, needs):
     m, d, swy, _ = stats
     acc, n = m.dtype, x.shape[0]
     w_row = weight_row(weight, acc)
-    layer = Linear(x, w, b, w.shape[0], acc, tuple(needs[:3]))
+    layer = Linear(x, w, b, target.shape[1], acc, tuple(needs[:3]))
     gt = torch.empty(target.shape, dtype=acc, device=x.device) if needs[3] else None
-    gw = torch.zeros(w.shape[:1], dtype=acc, device=x.device) if needs[4] and weight is not None else None
+    gw = torch.zeros(target.shape[1:2], dtype=acc, device=x.device) if needs[4] and weight is not None else None
     for r0 in range(0, n, chunk):
         r1 = min(n, r0 + chunk)
         ix = slice(r0, r1)
         z, y = layer.logits(r0, r1), _target(target, r0, r1, eps, num_classes, acc)
         if gt is not None:  # g (1 - eps) w (lse - z), before z is overwritten
-            gt[ix] = _ce.ce_prob_target_grad(z, w_row, m[ix], d[ix], eps, g[ix])[:, :, 0]
-        if gw is not None:  # g y (lse - z), summed over the rows
+            gt[ix] = _ce.ce_prob_target_grad(z, w_row, m[ix], d[ix], eps, g[ix])
+        if gw is not None:  # g y (lse - z), summed over the rows and positions
             gw += _ce.ce_prob_weight_grad(z, y, m[ix], d[ix], g[ix]).sum((0, 2))
         e = _ce.shifted_exp(z, m[ix])
         _ce.ce_prob_grad_into(z, e, y, w_row, _ce.ce_prob_coef(g[ix], swy[ix], d[ix]), g[ix])  # over z

@@ -29,6 +29,8 @@ collective waits at most ``TIMEOUT``; a rank that does not arrive makes the othe
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.distributed as dist
 
@@ -98,45 +100,57 @@ def vocab_parallel_linear_cross_entropy(
     label_smoothing=0.0,
 ):
     """F.linear_cross_entropy with the classifier's rows split across ``group``: this rank holds
-    ``linear_weight_shard`` (C_r, H) and ``linear_bias_shard`` (C_r), its classes in rank order; ``input`` (N, H)
-    are the same on every rank, and so is a class-index ``target`` (N,); a probability target is this rank's
-    columns (N, C_r), as ``weight`` is its C_r class weights. No rank holds its N x C_r logits: chunks of rows,
+    ``linear_weight_shard`` (C_r, H), or (C_r, d1, ..., dk, H), and ``linear_bias_shard`` (C_r, d1, ..., dk), its
+    classes in rank order; ``input`` (N, H) is the same on every rank, and so is a class-index ``target``
+    (N, d1, ..., dk); a probability target is this rank's columns (N, C_r, d1, ..., dk), as ``weight`` is its
+    C_r class weights. No rank holds its N x C_r logits: chunks of rows,
     as kernels.torch.linear_cross_entropy (kernels/torch/_vocab_linear.py, _vocab_linear_probs.py). Two
     collectives of N floats per statistic in forward; backward all-reduces the input's gradient (N x H), so
     every rank gets all of it. The gradients reach input, the weight and bias shards, and a probability
     target's and its class weights' columns.
     """
     require_group("vocab_parallel_linear_cross_entropy", "kernels.torch.linear_cross_entropy")
-    if input.dim() != 2 or linear_weight_shard.dim() != 2 or input.shape[1] != linear_weight_shard.shape[1]:
+    w_shape = tuple(linear_weight_shard.shape)
+    if input.dim() != 2 or len(w_shape) < 2 or input.shape[1] != w_shape[-1]:
         raise RuntimeError(
-            f"vocab_parallel_linear_cross_entropy: expected input (N, H) and linear_weight_shard (C_r, H), got "
-            f"{tuple(input.shape)} and {tuple(linear_weight_shard.shape)}"
+            f"vocab_parallel_linear_cross_entropy: expected input (N, H) and linear_weight_shard (C_r, H) or "
+            f"(C_r, d1, ..., dk, H), got {tuple(input.shape)} and {w_shape}"
         )
-    rows, local_classes = input.shape[0], linear_weight_shard.shape[0]
+    rows, local_classes, extra = input.shape[0], w_shape[0], w_shape[1:-1]
+    positions = math.prod(extra)
     prob = target.dtype.is_floating_point
-    if target.shape != ((rows, local_classes) if prob else (rows,)):
+    if tuple(target.shape) != ((rows, local_classes, *extra) if prob else (rows, *extra)):
         raise RuntimeError(
-            f"vocab_parallel_linear_cross_entropy: expected class indices of shape ({rows},) or this rank's "
-            f"columns of a probability target, ({rows}, {local_classes}); got {tuple(target.shape)}"
+            f"vocab_parallel_linear_cross_entropy: expected class indices of shape {(rows, *extra)} or this rank's "
+            f"columns of a probability target, {(rows, local_classes, *extra)}; got {tuple(target.shape)}"
+        )
+    if linear_bias_shard is not None and tuple(linear_bias_shard.shape) != w_shape[:-1]:
+        raise RuntimeError(
+            f"vocab_parallel_linear_cross_entropy: linear_bias_shard must be {w_shape[:-1]}, this rank's rows of "
+            f"the bias, got {tuple(linear_bias_shard.shape)}"
         )
     dtypes = dtype_name(input.dtype), dtype_name(target.dtype)
     call = validate.cross_entropy_call(
-        (rows, local_classes), target.shape, *dtypes, ignore_index, reduction, label_smoothing
+        (rows, local_classes, *extra), target.shape, *dtypes, ignore_index, reduction, label_smoothing
     )
     if weight is not None:
         validate.weight(tuple(weight.shape), local_classes)
-    offset, num_classes = shard_of(group, rows, local_classes, input.dtype, call, weight, input.device)
-    chunk = linear_chunk_rows(rows, local_classes, input.shape[1], torch.finfo(working_dtype(input.dtype)).bits // 8)
+    offset, num_classes = shard_of(group, rows * positions, local_classes, input.dtype, call, weight, input.device)
+    itemsize = torch.finfo(working_dtype(input.dtype)).bits // 8
+    chunk = linear_chunk_rows(rows, local_classes * positions, input.shape[1], itemsize)
+    w = linear_weight_shard.reshape(local_classes * positions, -1)  # (C_r S, H): row c S + s
+    b = None if linear_bias_shard is None else linear_bias_shard.reshape(-1)
     if prob:
         args = (group, num_classes, call.eps, call.reduction, chunk)
-        out = LinearProbShard.apply(input, linear_weight_shard, linear_bias_shard, target, weight, *args)
-        return out.reshape(rows) if call.reduction == "none" else out
-    t = target.reshape(rows, 1, 1).long()
-    valid = t != call.ignore_index
-    check_range(t, valid, num_classes, call.ignore_index)
-    args = (t, valid, weight, group, offset, num_classes, call.eps, call.reduction, chunk)
-    out = LinearShard.apply(input, linear_weight_shard, linear_bias_shard, *args)
-    return out.reshape(rows) if call.reduction == "none" else out
+        t = target.reshape(rows, local_classes, positions)
+        out = LinearProbShard.apply(input, w, b, t, weight, *args)
+    else:
+        t = target.reshape(rows, 1, positions).long()
+        valid = t != call.ignore_index
+        check_range(t, valid, num_classes, call.ignore_index)
+        args = (t, valid, weight, group, offset, num_classes, call.eps, call.reduction, chunk)
+        out = LinearShard.apply(input, w, b, *args)
+    return out.reshape(rows, *extra) if call.reduction == "none" else out
 
 
 class _IndexShard(torch.autograd.Function):
