@@ -1,11 +1,12 @@
 """python -m benchmarks.vocab_parallel: what vocab-parallel cross-entropy sends, and its time on 2 gloo ranks.
 
-Bytes sent per token by one forward of kernels.torch.distributed.vocab_parallel_cross_entropy, counted by
-wrapping torch.distributed's all_reduce and all_gather (each rank's input tensor, as a ring sends about
-that much), against gathering the logits (all_gather of the shard: C / P values per token from each rank)
-and Megatron-LM's three all-reduces (max, sum of exp, target logit: 3 values per token). Then forward +
-backward time with P gloo ranks on 127.0.0.1 (one torch thread each), against the unsharded
-kernels.torch.cross_entropy in one process; medians of ``--rounds``.
+Bytes each rank sends per token in one forward of kernels.torch.distributed.vocab_parallel_cross_entropy,
+counted by wrapping torch.distributed's all_reduce and all_gather: a ring all_gather of b bytes per rank
+sends (P - 1) b from each rank, a ring all_reduce 2 (P - 1) / P b. Against the same count for gathering the
+logits (all_gather of the shard: C / P values per token from each rank) and for Megatron-LM's three
+all-reduces (max, sum of exp, target logit: one float32 per token each). Then forward + backward time with
+P gloo ranks on 127.0.0.1 (one torch thread each), against the unsharded kernels.torch.cross_entropy in one
+process; medians of ``--rounds``.
 
 python -m benchmarks.vocab_parallel [--shape 4096x32000] [--ranks 2] [--rounds 5] [--json FILE]
 """
@@ -90,14 +91,15 @@ def measure(n, c, world, rounds, options) -> dict:
         start = time.perf_counter()
         kt.cross_entropy(logits, target, **options).backward()
         single.append(time.perf_counter() - start)
-    header = [b for name, b in ranks[0]["sent"] if name == "all_gather"]
-    o_n = [b for name, b in ranks[0]["sent"] if name == "all_reduce"]
+    sent = ranks[0]["sent"]
+    header, stats = sent[0][1], sent[1:]  # the header check first, then the statistics
+    ring = {"all_gather": world - 1, "all_reduce": 2 * (world - 1) / world}  # bytes sent per byte of input
     return {
-        "ours_bytes_per_token": sum(o_n) / n,
-        "ours_collectives": len(ranks[0]["sent"]),
-        "header_bytes": sum(header),
-        "gather_bytes_per_token": 4 * c / world,
-        "megatron_bytes_per_token": 3 * 4,
+        "ours_bytes_per_token": sum(ring[name] * b for name, b in stats) / n,
+        "ours_collectives": len(sent),
+        "header_bytes": ring["all_gather"] * header,
+        "gather_bytes_per_token": ring["all_gather"] * 4 * c / world,
+        "megatron_bytes_per_token": 3 * 4 * ring["all_reduce"],
         "sharded_seconds": max(r["seconds"] for r in ranks),
         "single_seconds": statistics.median(single[1:]),
     }
@@ -116,19 +118,18 @@ def main(argv=None) -> int:
         got = measure(n, c, args.ranks, args.rounds, options)
         rows.append({"shape": args.shape, "ranks": args.ranks, "options": name, **got})
         print(
-            f"{args.shape} {name:6s} bytes/token sent: ours {got['ours_bytes_per_token']:.0f} in "
+            f"{args.shape} {name:6s} bytes/token sent by each rank: ours {got['ours_bytes_per_token']:.0f} in "
             f"{got['ours_collectives']} collectives (+{got['header_bytes']} B header per call), gathering the logits "
             f"{got['gather_bytes_per_token']:.0f}, Megatron's three all-reduces {got['megatron_bytes_per_token']}; "
             f"fwd+bwd {args.ranks} ranks {got['sharded_seconds'] * 1e3:.0f} ms vs one process "
             f"{got['single_seconds'] * 1e3:.0f} ms ({got['sharded_seconds'] / got['single_seconds']:.2f}x)"
         )
     if args.json:
+        from benchmarks.__main__ import _machine
+
+        meta = {"date": datetime.date.today().isoformat(), "machine": _machine(), "torch": torch.__version__}
         with open(args.json, "w") as f:
-            json.dump(
-                {"meta": {"date": datetime.date.today().isoformat(), "torch": torch.__version__}, "rows": rows},
-                f,
-                indent=1,
-            )
+            json.dump({"meta": {**meta, "rounds": args.rounds}, "rows": rows}, f, indent=1)
             f.write("\n")
     return 0
 

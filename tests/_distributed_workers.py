@@ -16,27 +16,17 @@ import _distributed_common as common
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
-from _distributed_common import C, compare, kw, shard
+from _distributed_common import C, compare, inputs, kw, shard
+from _distributed_edges import counted, double_backward, masked_case, planted, with_split
 from _distributed_linear import linear_case, linear_prob_all_columns, linear_prob_case, linear_spatial_case
 
 from kernels.torch import _vocab_shards
 from kernels.torch import distributed as vp
 
 
-def _inputs(shape=(6, C)):
-    g = torch.Generator().manual_seed(7)
-    z = torch.randn(*shape, generator=g, dtype=torch.float64) * 3
-    t = torch.randint(0, C, (shape[0], *shape[2:]), generator=g)
-    t.view(-1)[::4] = -100
-    w = torch.rand(C, generator=g, dtype=torch.float64) + 0.5
-    p = torch.softmax(torch.randn(*shape, generator=g, dtype=torch.float64), 1)
-    d = common.DEVICE
-    return z.to(d), t.to(d), w.to(d), p.to(d)
-
-
 def index_case(options, shape=(6, C)):
     def case(rank, world):
-        z, t, w, _ = _inputs(shape)
+        z, t, w, _ = inputs(shape)
         full = z.clone().requires_grad_()
         ref = F.cross_entropy(full, t, w if options.get("weight") else None, **kw(options))
         (ref_grad,) = torch.autograd.grad(ref.sum(), full)
@@ -50,7 +40,7 @@ def index_case(options, shape=(6, C)):
 
 
 def prob_case(rank, world):
-    z, _, w, p = _inputs()
+    z, _, w, p = inputs()
     full, target, weight = z.clone().requires_grad_(), p.clone().requires_grad_(), w.clone().requires_grad_()
     ref = F.cross_entropy(full, target, weight, label_smoothing=0.1, reduction="sum")
     refs = torch.autograd.grad(ref, (full, target, weight))
@@ -63,26 +53,26 @@ def prob_case(rank, world):
 
 
 def out_of_range(rank, world):
-    z, t, _, _ = _inputs()
+    z, t, _, _ = inputs()
     t[2] = C  # one past the last class of the last shard
     vp.vocab_parallel_cross_entropy(shard(z, rank, world), t)
 
 
 def mismatched_rows(rank, world):
-    z, t, _, _ = _inputs()
+    z, t, _, _ = inputs()
     rows = 6 if rank == 0 else 5
     vp.vocab_parallel_cross_entropy(shard(z, rank, world)[:rows], t[:rows])
 
 
 def mismatched_dtypes(rank, world):
-    z, t, _, _ = _inputs()
+    z, t, _, _ = inputs()
     mine = shard(z, rank, world)
     vp.vocab_parallel_cross_entropy(mine if rank == 0 else mine.float(), t)
 
 
 def absent_rank(rank, world):
     _vocab_shards.TIMEOUT = datetime.timedelta(seconds=3)
-    z, t, _, _ = _inputs()
+    z, t, _, _ = inputs()
     if rank == world - 1:  # the last rank never calls, and stays alive until the others have given up
         time.sleep(8)
         return {"called": False}
@@ -104,6 +94,17 @@ CASES = {
     "linear-prob-none": linear_prob_case({"reduction": "none"}),
     "linear-spatial-index": linear_spatial_case("index"),
     "linear-spatial-prob": linear_spatial_case("prob"),
+    "empty-shard-index": with_split(
+        {2: [0, C], 3: [2, 0, C - 2]}, index_case({"weight": True, "ignore_index": -100, "label_smoothing": 0.2})
+    ),
+    "empty-shard-prob": with_split({2: [C, 0], 3: [0, 6, C - 6]}, prob_case),
+    "empty-shard-linear": with_split({2: [0, C], 3: [5, 0, C - 5]}, linear_case({"label_smoothing": 0.1})),
+    "masked-weight-mean": masked_case({"weight": True, "ignore_index": -100}),
+    "masked-smooth-none": masked_case({"label_smoothing": 0.1, "reduction": "none"}),
+    "counted": counted,
+    "planted-unmoved-smooth": planted(index_case({"ignore_index": -100, "label_smoothing": 0.1, "reduction": "sum"})),
+    "planted-unmoved-prob": planted(prob_case),
+    "double-backward": double_backward,
     "out-of-range": out_of_range,
     "mismatched-rows": mismatched_rows,
     "mismatched-dtypes": mismatched_dtypes,

@@ -91,3 +91,18 @@ def test_the_compiled_goals_are_judged_from_the_measurement():
     table = compiled_benchmarks_hook._table(rows)
     assert "| 4096x32000, plain | 0.92x (0.92-0.92) | 0.90x (0.90-0.90) | - |" in table
     assert compiled_benchmarks_hook._goal_lines([])[0].startswith("- **not measured**")
+
+
+import vocab_parallel_hook  # noqa: E402
+
+
+def test_the_vocab_parallel_table_comes_from_the_measurement_in_both_editions():
+    row = {"shape": "4096x32000", "ranks": 2, "options": "ls", "ours_bytes_per_token": 12.0, "ours_collectives": 2,
+           "header_bytes": 72, "gather_bytes_per_token": 64000.0, "megatron_bytes_per_token": 12.0,
+           "sharded_seconds": 0.5, "single_seconds": 1.25}  # fmt: skip
+    data = {"meta": {"date": "2026-12-03", "machine": "a CPU", "torch": "2.13.0", "rounds": 5}, "rows": [row]}
+    english = vocab_parallel_hook.render(data)
+    assert "| 4096x32000, 2, label smoothing 0.1 | 12 | 64000 | 12 | 2 (the 72-byte header check" in english
+    assert "| 0.40x (500 / 1250 ms) |" in english and "**a CPU**" in english
+    korean = vocab_parallel_hook.render(data, "ko")
+    assert "레이블 스무딩 0.1 | 12 | 64000 | 12 | 2번 (72바이트 헤더 확인" in korean and "0.40x" in korean

@@ -56,7 +56,8 @@ def _spawn(case, world, tmp_path, timeout=90, backend="gloo") -> list[dict]:
 VALUE_CASES = ["plain-mean", "weight-ignore-smooth-mean", "weight-ignore-none", "smooth-sum", "spatial-weight-mean",
                "prob-weight-smooth-sum", "linear-mean", "linear-weight-smooth-mean", "linear-none",
                "linear-prob-weight-smooth-mean", "linear-prob-none", "linear-spatial-index",
-               "linear-spatial-prob"]  # fmt: skip
+               "linear-spatial-prob", "empty-shard-index", "empty-shard-prob", "empty-shard-linear",
+               "masked-weight-mean", "masked-smooth-none"]  # fmt: skip
 
 
 @pytest.mark.parametrize("world", [2, 3])
@@ -67,6 +68,13 @@ def test_the_sharded_loss_and_gradients_are_the_unsharded_ones(case, world, tmp_
         assert result["ok"]["worst"] <= 1e-12, f"rank {rank}: off by {result['ok']['worst']:.3g}"
 
 
+@pytest.mark.parametrize("case", ["planted-unmoved-smooth", "planted-unmoved-prob"])
+def test_a_planted_wrong_merge_fails_the_comparison(case, tmp_path):
+    for rank, result in enumerate(_spawn(case, 2, tmp_path)):
+        assert "ok" in result, f"rank {rank}: {result.get('trace')}"
+        assert result["ok"]["worst"] > 1e-3, f"rank {rank}: the planted merge went unnoticed ({result['ok']['worst']})"
+
+
 @pytest.mark.parametrize(
     ("case", "error", "words"),
     [
@@ -74,11 +82,23 @@ def test_the_sharded_loss_and_gradients_are_the_unsharded_ones(case, world, tmp_
         ("mismatched-rows", "RuntimeError", "the ranks disagree on N x positions"),
         ("mismatched-dtypes", "RuntimeError", "the ranks disagree on dtype"),
         ("linear-prob-all-columns", "RuntimeError", "this rank's columns of a probability target"),
+        ("double-backward", "RuntimeError", "double backward is not supported by kernels.torch.distributed"),
     ],
 )
 def test_an_error_raises_on_every_rank(case, error, words, tmp_path):
     for rank, result in enumerate(_spawn(case, 2, tmp_path)):
         assert result.get("error") == error and words in result["message"], f"rank {rank}: {result}"
+
+
+@pytest.mark.parametrize("world", [2, 3])
+def test_forward_makes_a_header_check_and_one_all_gather_and_backward_nothing_but_the_input_gradient(world, tmp_path):
+    rows, header = 6, 9  # inputs()' rows; the header's int64 per rank
+    sent = {"index": 4, "prob": 3, "linear": 3}  # values per row: lse_r, z_t, w_t, smoothing; lse_r, swy, part
+    for rank, result in enumerate(_spawn("counted", world, tmp_path)):
+        assert "ok" in result, f"rank {rank}: {result.get('trace')}"
+        for kind, calls in result["ok"].items():
+            assert calls["forward"] == [["all_gather", header], ["all_gather", rows * sent[kind]]], (kind, calls)
+            assert calls["backward"] == ([["all_reduce", rows * 5]] if kind == "linear" else []), (kind, calls)
 
 
 def test_a_rank_that_never_arrives_makes_the_others_raise_not_hang(tmp_path):

@@ -8,6 +8,8 @@
     shard.target_logit        z_t = sum over parts of [t in the part] z_t: exactly one part holds the target
     shard.weighted_sums       sum_j q_j (LSE - z_j) = the parts' sums: smoothing's uniform term, a probability
                               target's dot product and the class weights' sum split with their columns
+    shard.moved_sum           sum_{j in A} q_j (c - z_j) + (sum_{j in A} q_j)(LSE - c) = sum_{j in A} q_j (LSE - z_j)
+                              for any c: a part's sum taken relative to its own LSE moves to the global one
 
 The classes 1..n are split after class a (1 <= a < n, any a: shards may be uneven); any number of parts
 follows by splitting again. q_j are the target's coefficients of every kind at once (q_j = w_t [j = t] for a
@@ -32,6 +34,8 @@ n = sp.Symbol("n", integer=True, positive=True)
 #: The target's coefficient of each class (every target kind at once), and the global shift m.
 q = sp.IndexedBase("q", real=True)
 m = sp.Symbol("m", real=True)
+#: The shift a part's sums are taken relative to (its own LSE, in the kernels).
+c = sp.Symbol("c", real=True)
 t = sp.Symbol("t", integer=True, positive=True)
 
 CLAIMS = Claims(
@@ -56,7 +60,8 @@ def _part(body, low, high) -> sp.Expr:
 def _sample(size, rng) -> dict:
     classes = 6
     values = {n: sp.Integer(classes), a: sp.Integer(int(rng.integers(1, classes)))}
-    values.update({**reals(z, classes, rng), **reals(q, classes, rng), **scalar(m, rng, -3, 3)})
+    values.update({**reals(z, classes, rng), **reals(q, classes, rng)})
+    values.update({**scalar(m, rng, -3, 3), **scalar(c, rng, -3, 3)})
     return {
         **values,
         k: sp.Integer(int(rng.integers(1, classes + 1))),
@@ -172,5 +177,20 @@ def weighted_sums(size) -> Derivation:
     return chain(
         _part(body, 1, n),
         (_part(body, 1, a) + _part(body, a + 1, n), "a sum over 1..n splits after a; LSE is the global one"),
+        rule=merged,
+    )
+
+
+@CLAIMS.claim(
+    "shard.moved_sum",
+    "A part's sum relative to any shift c, sum q_j (c - z_j), moves to the global LSE by adding (sum q_j)(LSE - c)",
+)
+def moved_sum(size) -> Derivation:
+    return chain(
+        _part(q[j] * (LSE(z, n) - z[j]), 1, a),
+        (
+            _part(q[j] * (c - z[j]), 1, a) + _part(q[j], 1, a) * (LSE(z, n) - c),
+            "LSE - z_j = (c - z_j) + (LSE - c); the second term is the same for every j of the part",
+        ),
         rule=merged,
     )

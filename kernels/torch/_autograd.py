@@ -25,27 +25,29 @@ class _NoDoubleBackward(torch.autograd.Function):
     generate_vmap_rule = True
 
     @staticmethod
-    def forward(what, name, grad, *anchors):
+    def forward(what, name, instead, grad, *anchors):
         return grad.clone()
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        ctx.what, ctx.name = inputs[:2]
+        ctx.what, ctx.name, ctx.instead = inputs[:3]
 
     @staticmethod
     def backward(ctx, *grads):
         raise RuntimeError(
             f"{ctx.what} is not supported by kernels.torch.{ctx.name} (its backward uses saved row statistics); "
-            f"use torch.nn.functional.{ctx.name} for higher-order gradients"
+            f"use {ctx.instead} for higher-order gradients"
         )
 
 
-def no_double_backward(name: str, grads: tuple, anchors: tuple, what: str = "double backward") -> tuple:
-    """Guard gradients computed under create_graph=True against one more differentiation (``what`` it would be)."""
+def no_double_backward(name: str, grads: tuple, anchors: tuple, what: str = "double backward", instead=None) -> tuple:
+    """Guard gradients computed under create_graph=True against one more differentiation (``what`` it would be);
+    the error names ``instead`` (torch.nn.functional's function of the same name by default)."""
     if not torch.is_grad_enabled():
         return grads
+    instead = instead or f"torch.nn.functional.{name}"
     live = tuple(a for a in anchors if isinstance(a, torch.Tensor) and a.requires_grad)
-    return tuple(None if g is None else _NoDoubleBackward.apply(what, name, g, *live) for g in grads)
+    return tuple(None if g is None else _NoDoubleBackward.apply(what, name, instead, g, *live) for g in grads)
 
 
 def scale_in_place(grads, grad_out: torch.Tensor) -> None:

@@ -28,14 +28,20 @@ from kernels.torch import _fold
 class GradientCoefficients:
     """Per-position coefficients of the index-target gradient, all (N, 1, S), for upstream scales g."""
 
-    def __init__(self, g, safe_target, wt, weight, eps, num_classes, acc, z_loss=None):
+    def __init__(self, g, safe_target, wt, weight, eps, num_classes, acc, z_loss=None, sw=None, owned=None):
+        """``sw`` (sum_j w_j over every class) and ``owned`` (where this block of classes holds the target) are
+        given for a shard of the classes (kernels/torch/_vocab_logits.py); by default the classes are all here."""
         self.g, self.safe_target, self.wt, self.eps, self.num_classes = g, safe_target, wt, eps, num_classes
         self.z_loss = z_loss  # (g_z per position, s): the z-loss's upstream scale and weight, or None
-        self.sw = weight.to(acc).sum() if weight is not None else float(num_classes)  # sum_j w_j
+        if sw is None:
+            sw = weight.to(acc).sum() if weight is not None else float(num_classes)  # sum_j w_j
+        self.sw = sw
         ones = torch.ones((), dtype=acc, device=g.device)  # w_j = 1: a tensor, as addcmul_ takes
         self.w_row = weight.to(acc)[None, :, None] if weight is not None else ones  # w_j along the classes
         self.b = _ce.ce_grad_smooth_coef(g, eps, num_classes) if eps > 0 else None  # g eps / C
         self.at_target = _ce.ce_grad_at_target(g, wt, eps)  # -g (1 - eps) w_t
+        if owned is not None:  # only the shard that holds the target adds it
+            self.at_target = torch.where(owned, self.at_target, torch.zeros((), dtype=acc, device=g.device))
 
     def row_coefficient(self, d, ix=slice(None), m=None):
         """a = g ((1 - eps) w_t + eps sw / C) / d, the coefficient of exp(z - m); with the z-loss, plus

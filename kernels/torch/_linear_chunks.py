@@ -26,9 +26,10 @@ class Linear:
 
     def __init__(self, x, w, b, num_classes, acc, need=(False, False, False)):
         self.x, self.w, self.b, self.num_classes, self.acc = x, w, b, num_classes, acc
-        self.rows, self.positions = x.shape[0], w.shape[0] // num_classes
+        self.rows, self.positions = x.shape[0], w.shape[0] // num_classes if num_classes else 1
         n, h = x.shape
-        self.gx = torch.empty((n, h), dtype=acc, device=x.device) if need[0] else None  # rounded once, at the end
+        new = torch.empty if w.shape[0] else torch.zeros  # no classes (an empty vocabulary shard): dL/dx = 0
+        self.gx = new((n, h), dtype=acc, device=x.device) if need[0] else None  # rounded once, at the end
         self.gw = torch.zeros(w.shape, dtype=acc, device=w.device) if need[1] else None
         self.gb = torch.zeros(w.shape[:1], dtype=acc, device=w.device) if need[2] and b is not None else None
         self._buffer = self._flat = self._chunk = None

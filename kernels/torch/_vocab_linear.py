@@ -1,12 +1,12 @@
 """The vocab-parallel linear head (torch backend): each rank holds C_r rows of the classifier, never its N x C_r
 logits, chunks of rows at a time as kernels.torch.linear_cross_entropy does.
 
-    pass 1, per chunk   z = x W_r^T + b_r; this shard's m_r, d_r (shifted by m_r), z_t, and with smoothing swu_r
-    collective 1        m = max over ranks of m_r                                          (shard.max_of_parts)
-    rescale             d_r exp(m_r - m), swu_r + sw_r (m_r - m) / ln 2: the same global shift (shard.shifted_sum)
-    collective 2        one SUM of [d, z_t, w_t, swu, sw]                                  (shard.weighted_sums)
-    pass 2, per chunk   z again; g = dL/dz (kernels/torch/_vocab_shards.py); dL/dW_r += g^T x, dL/db_r += sum g,
-                        dL/dx += g W_r                                                     (linear.* claims)
+    pass 1, per chunk   z = x W_r^T + b_r; this shard's lse_r = m_r + log d_r (shard.shifted_sum), z_t where the
+                        target is here, w_t likewise, and with smoothing sum_j w_j (lse_r - z_j)
+    the collective      one all_gather of those; every rank merges them in rank order: LSE of the lse_r
+                        (shard.lse_of_parts), the sums moved to LSE and added (kernels/torch/_vocab_shards.py)
+    pass 2, per chunk   z again; g = dL/dz = a exp(z - LSE) - ... (shard.local_gradient); dL/dW_r += g^T x,
+                        dL/db_r += sum g, dL/dx += g W_r                                    (linear.* claims)
 
 For 'mean' and 'sum' pass 2 runs in forward for grad_output = 1 and backward scales its results; for 'none'
 backward runs it with the per-row grad_output. dL/dx is a sum over the ranks' classes: backward all-reduces it
@@ -20,42 +20,27 @@ import torch
 import torch.distributed as dist
 
 from kernels._generated import torch_ce as _ce
-from kernels.torch._autograd import per_position, reduce, working_dtype, zero
+from kernels.torch._autograd import no_double_backward, per_position, reduce, working_dtype, zero
 from kernels.torch._linear_chunks import Linear
 from kernels.torch._row_pass import class_dot
-from kernels.torch._vocab_shards import all_reduce, index_rows_from, shard_gradient
+from kernels.torch._vocab_shards import all_reduce, exchange, local_lse, merge_index, reference, shard_gradient
+
+NAME = "distributed.vocab_parallel_linear_cross_entropy"
+INSTEAD = "torch.nn.functional.linear_cross_entropy with the whole classifier"
 
 
 class LinearShard(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, w, b, t, valid, weight, group, offset, num_classes, eps, reduction, chunk):
+    def forward(ctx, x, w, b, t, valid, weight, group, shards, eps, reduction, chunk):
         acc, (n, _, s) = working_dtype(x.dtype), t.shape
         classes = w.shape[0] // s  # W_r is (C_r S, H): S positions per class (a K-dimensional weight)
-        local = (t >= offset) & (t < offset + classes) & valid  # this shard holds the target
-        lt = torch.where(local, t - offset, 0)
-        wv = weight.to(acc) if weight is not None else None
-        m_r, d_r, zt = (torch.zeros((n, 1, s), dtype=acc, device=x.device) for _ in range(3))
-        swu_r = torch.zeros_like(m_r)
-        layer = Linear(x, w, b, classes, acc)  # z = x W_r^T + b_r a chunk at a time, (rows, C_r, S)
-        for r0 in range(0, n, chunk):  # pass 1: this shard's statistics, shifted by its own maxima
-            r1 = min(n, r0 + chunk)
-            z = layer.logits(r0, r1)
-            m_r[r0:r1] = mc = z.amax(1, keepdim=True)
-            d_r[r0:r1] = _ce.shifted_exp(z, mc).sum(1, keepdim=True)
-            zt[r0:r1] = torch.where(local[r0:r1], z.gather(1, lt[r0:r1]), zero(mc))
-            if eps > 0:
-                swu_r[r0:r1] = class_dot(_ce.base2_shift(z, mc), wv)  # sum_j w_j (z_j - m_r) / ln 2
-        m = all_reduce(m_r.clone(), dist.ReduceOp.MAX, group, "the row-max all-reduce")
-        sums = [d_r * _ce.shifted_exp(m_r, m), zt]  # d_r exp(m_r - m): the global shift
-        sums.append(torch.where(local, wv[lt] if wv is not None else torch.ones_like(m), zero(m)))
-        if eps > 0:
-            sw_r = float(wv.sum()) if wv is not None else float(classes)
-            sums += [swu_r + sw_r * _ce.base2_shift(m_r, m), torch.full_like(m, sw_r)]
-        total = all_reduce(torch.cat(sums, 1), dist.ReduceOp.SUM, group, "the statistics all-reduce")
-        rows, d, wt, sw, den = index_rows_from(total, m, valid, eps, num_classes, reduction)
-        ctx.stats = (m, d, wt, sw, den)
+        local = (t >= shards.offset) & (t < shards.offset + classes) & valid  # this shard holds the target
+        lt = torch.where(local, t - shards.offset, 0)
+        columns = _statistics(x, w, b, lt, local, weight, eps, acc, chunk)
+        rows, lse, wt, den = merge_index(exchange(columns, group), shards, valid, weight is not None, eps, reduction)
+        ctx.stats = (lse, wt, sum(shards.weight_sums), den)
         ctx.save_for_backward(x, w, b, lt, local, valid, weight)
-        ctx.options = (eps, num_classes, reduction, chunk, group)
+        ctx.options = (eps, shards.num_classes, reduction, chunk, group)
         needs = ctx.needs_input_grad[:3]
         ctx.formed = None
         if reduction != "none" and any(needs):
@@ -72,7 +57,7 @@ class LinearShard(torch.autograd.Function):
         acc, needs = working_dtype(x.dtype), ctx.needs_input_grad[:3]
         with torch.no_grad():
             if ctx.formed is None:  # 'none', or a second backward: pass 2 again, with this grad_out
-                g = per_position(grad_out, reduction, valid.shape, ctx.stats[4], valid, acc)
+                g = per_position(grad_out, reduction, valid.shape, ctx.stats[3], valid, acc)
                 gx, gw, gb = _gradients((x, w, b, lt, local, weight), ctx.stats, ctx.options, g, needs)
             else:
                 gx, gw, gb = (None if grad is None else grad * grad_out.to(grad.dtype) for grad in ctx.formed)
@@ -80,7 +65,34 @@ class LinearShard(torch.autograd.Function):
             if gx is not None:  # dL/dx = sum over the ranks of g_r W_r: the full gradient on every rank
                 gx = all_reduce(gx, dist.ReduceOp.SUM, group, "the input-gradient all-reduce")
         out = [None if grad is None else grad.to(like.dtype) for grad, like in ((gx, x), (gw, w), (gb, b))]
+        out = no_double_backward(NAME, tuple(out), (grad_out, x, w), instead=INSTEAD)
         return (*out, *([None] * 9))
+
+
+def _statistics(x, w, b, lt, local, weight, eps, acc, chunk):
+    """Pass 1: this shard's [lse_r, z_t, (w_t), (sum_j w_j (lse_r - z_j))], each (N, 1, S), a chunk of rows at a
+    time; an empty shard sends lse_r = -inf and zeros."""
+    n, s = lt.shape[0], lt.shape[2]
+    classes = w.shape[0] // s
+    wv = weight.to(acc) if weight is not None else None
+    lse_r = torch.full((n, 1, s), -torch.inf, dtype=acc, device=x.device)  # an empty shard keeps -inf
+    zt = torch.zeros_like(lse_r)
+    smooth = torch.zeros_like(zt) if eps > 0 else None
+    layer = Linear(x, w, b, classes, acc)  # z = x W_r^T + b_r a chunk at a time, (rows, C_r, S)
+    sw_r = float(wv.sum()) if wv is not None else float(classes)
+    for r0 in range(0, n if classes else 0, chunk):
+        r1 = min(n, r0 + chunk)
+        z = layer.logits(r0, r1)
+        mc = z.amax(1, keepdim=True)
+        lse_r[r0:r1] = lc = local_lse(mc, _ce.shifted_exp(z, mc).sum(1, keepdim=True))  # m_r + log d_r
+        zt[r0:r1] = torch.where(local[r0:r1], z.gather(1, lt[r0:r1]), zero(mc))
+        if eps > 0:  # sum_j w_j (c_r - z_j) = -ln 2 sum_j w_j (z_j - c_r) / ln 2, c_r = lse_r
+            swu = class_dot(_ce.base2_shift(z, reference(lc)), wv)
+            smooth[r0:r1] = _ce.ce_smooth_row(sw_r, torch.ones_like(lc), swu)
+    columns = [lse_r, zt]
+    if wv is not None:
+        columns.append(torch.where(local, wv[lt], zero(zt)))
+    return columns + ([smooth] if eps > 0 else [])
 
 
 def _gradients(saved, stats, options, g, needs):
@@ -88,14 +100,14 @@ def _gradients(saved, stats, options, g, needs):
     products accumulated by the linear head's own Linear (kernels/torch/_linear_chunks.py)."""
     x, w, b, lt, local, weight = saved
     eps, num_classes, _, chunk, _ = options
-    m, d, wt, sw, _ = stats
+    lse, wt, sw, _ = stats
     n = x.shape[0]
-    layer = Linear(x, w, b, w.shape[0] // lt.shape[2], working_dtype(x.dtype), tuple(needs))
-    for r0 in range(0, n, chunk):
+    classes = w.shape[0] // lt.shape[2]
+    layer = Linear(x, w, b, classes, working_dtype(x.dtype), tuple(needs))
+    for r0 in range(0, n if classes else 0, chunk):  # an empty shard adds nothing
         r1 = min(n, r0 + chunk)
         ix = slice(r0, r1)
         z = layer.logits(r0, r1)
-        grad = shard_gradient(z, m[ix], d[ix], wt[ix], sw if sw is None else sw[ix], g[ix], lt[ix], local[ix],
-                              weight, eps, num_classes)  # fmt: skip
+        grad = shard_gradient(z, lse[ix], wt[ix], sw, g[ix], lt[ix], local[ix], weight, eps, num_classes)
         layer.accumulate(grad, r0, r1)  # dL/dx = g W_r, dL/dW_r += g^T x, dL/db_r += sum g
     return layer.gx, layer.gw, layer.gb

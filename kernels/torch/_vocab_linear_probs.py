@@ -1,14 +1,13 @@
 """The vocab-parallel linear head with a probability target (torch backend): each rank holds C_r rows of the
 classifier and the target's C_r columns, never its N x C_r logits (chunks of rows, as kernels/torch/_vocab_linear.py).
 
-    pass 1, per chunk   z = x W_r^T + b_r; m_r, d_r (shifted by m_r), swy_r = sum_j w_j y_j and
-                        part_r = sum_j w_j y_j (m_r - z_j) over this shard's classes (y smoothed over all C)
-    collective 1        m = max over ranks of m_r                                          (shard.max_of_parts)
-    rescale             d_r exp(m_r - m), part_r + swy_r (m - m_r): the same global shift  (shard.shifted_sum)
-    collective 2        one SUM of [d, swy, part]; loss = part + swy log d                (shard.weighted_sums)
-    pass 2, per chunk   z again; dL/dy = g (1 - eps) w (lse - z), dL/dw += g y (lse - z),
-                        dL/dz = (g swy / d) exp(z - m) - g w y                            (shard.local_gradient)
-                        dL/dW_r += g^T x, dL/db_r += sum g, dL/dx += g W_r                (linear.* claims)
+    pass 1, per chunk   z = x W_r^T + b_r; lse_r = m_r + log d_r, swy_r = sum_j w_j y_j and
+                        part_r = sum_j w_j y_j (lse_r - z_j) over this shard's classes (y smoothed over all C)
+    the collective      one all_gather of [lse_r, swy_r, part_r]; LSE of the lse_r (shard.lse_of_parts),
+                        loss = sum over ranks of part_r + swy_r (LSE - lse_r)     (shard.moved_sum, weighted_sums)
+    pass 2, per chunk   z again; dL/dy = g (1 - eps) w (LSE - z), dL/dw += g y (LSE - z),
+                        dL/dz = (g swy) exp(z - LSE) - g w y                      (shard.local_gradient)
+                        dL/dW_r += g^T x, dL/db_r += sum g, dL/dx += g W_r        (linear.* claims)
 
 As for class indices: 'mean' and 'sum' form the gradients in forward for grad_output = 1 and backward scales
 them; 'none' runs pass 2 in backward; backward all-reduces dL/dx, the one collective there.
@@ -20,9 +19,10 @@ import torch
 import torch.distributed as dist
 
 from kernels._generated import torch_ce as _ce
-from kernels.torch._autograd import per_position, reduce, smoothed, weight_row, working_dtype
+from kernels.torch._autograd import no_double_backward, per_position, reduce, smoothed, weight_row, working_dtype
 from kernels.torch._linear_chunks import Linear
-from kernels.torch._vocab_shards import all_reduce
+from kernels.torch._vocab_linear import INSTEAD, NAME
+from kernels.torch._vocab_shards import all_reduce, exchange, local_lse, merge_prob, reference
 
 
 class LinearProbShard(torch.autograd.Function):
@@ -30,23 +30,20 @@ class LinearProbShard(torch.autograd.Function):
     def forward(ctx, x, w, b, target, weight, group, num_classes, eps, reduction, chunk):
         acc, (n, classes, s) = working_dtype(torch.promote_types(x.dtype, target.dtype)), target.shape
         w_row = weight_row(weight, acc)
-        m_r, d_r, swy, part = (torch.zeros((n, 1, s), dtype=acc, device=x.device) for _ in range(4))
+        lse_r = torch.full((n, 1, s), -torch.inf, dtype=acc, device=x.device)  # an empty shard keeps -inf
+        swy, part = torch.zeros_like(lse_r), torch.zeros_like(lse_r)
         layer = Linear(x, w, b, classes, acc)  # (rows, C_r, S) a chunk at a time
-        for r0 in range(0, n, chunk):  # pass 1: this shard's statistics, shifted by its own maxima
+        for r0 in range(0, n if classes else 0, chunk):  # pass 1: this shard's statistics, relative to its lse_r
             r1 = min(n, r0 + chunk)
             z, y = layer.logits(r0, r1), _target(target, r0, r1, eps, num_classes, acc)
-            m_r[r0:r1] = mc = z.amax(1, keepdim=True)
-            d_r[r0:r1] = _ce.shifted_exp(z, mc).sum(1, keepdim=True)
+            mc = z.amax(1, keepdim=True)
+            lse_r[r0:r1] = lc = local_lse(mc, _ce.shifted_exp(z, mc).sum(1, keepdim=True))  # m_r + log d_r
             swy[r0:r1] = (y * w_row).sum(1, keepdim=True)
-            one = torch.ones_like(mc)  # d = 1 in the emitted term: w y (m_r - z), the part before log d
-            part[r0:r1] = _ce.ce_prob_term(z, y, w_row, mc, one).sum(1, keepdim=True)
-        m = all_reduce(m_r.clone(), dist.ReduceOp.MAX, group, "the row-max all-reduce")
-        sums = [d_r * _ce.shifted_exp(m_r, m), swy, part + swy * (m - m_r)]  # on the global shift m
-        total = all_reduce(torch.cat(sums, 1), dist.ReduceOp.SUM, group, "the statistics all-reduce")
-        d, swy, part = total[:, 0:1], total[:, 1:2], total[:, 2:3]
-        rows = part + swy * torch.log(d)  # sum_j w_j y_j ((m - z_j) + log d)
+            one = torch.ones_like(mc)  # d = 1 in the emitted term: w y (c_r - z), relative to c_r = lse_r
+            part[r0:r1] = _ce.ce_prob_term(z, y, w_row, reference(lc), one).sum(1, keepdim=True)
+        rows, lse, swy = merge_prob(exchange([lse_r, swy, part], group))  # sum_j w_j y_j (LSE - z_j)
         den = n * s if num_classes else float("nan")  # torch: the mean over positions, nan when C = 0
-        ctx.stats, ctx.options = (m, d, swy, den), (eps, num_classes, reduction, chunk, group)
+        ctx.stats, ctx.options = (lse, torch.ones_like(lse), swy, den), (eps, num_classes, reduction, chunk, group)
         ctx.save_for_backward(x, w, b, target, weight)
         needs = ctx.needs_input_grad[:5]
         ctx.formed = None
@@ -72,6 +69,7 @@ class LinearProbShard(torch.autograd.Function):
             if grads[0] is not None:  # dL/dx = sum over the ranks of g_r W_r: the full gradient on every rank
                 grads[0] = all_reduce(grads[0], dist.ReduceOp.SUM, group, "the input-gradient all-reduce")
         out = [None if grad is None else grad.to(like.dtype) for grad, like in zip(grads, saved, strict=True)]
+        out = no_double_backward(NAME, tuple(out), (grad_out, *saved[:2]), instead=INSTEAD)
         return (*out, *([None] * 5))
 
 
@@ -91,7 +89,7 @@ def _gradients(saved, stats, options, g, needs):
     layer = Linear(x, w, b, target.shape[1], acc, tuple(needs[:3]))
     gt = torch.empty(target.shape, dtype=acc, device=x.device) if needs[3] else None
     gw = torch.zeros(target.shape[1:2], dtype=acc, device=x.device) if needs[4] and weight is not None else None
-    for r0 in range(0, n, chunk):
+    for r0 in range(0, n if target.shape[1] else 0, chunk):  # an empty shard adds nothing
         r1 = min(n, r0 + chunk)
         ix = slice(r0, r1)
         z, y = layer.logits(r0, r1), _target(target, r0, r1, eps, num_classes, acc)
