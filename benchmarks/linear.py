@@ -57,7 +57,30 @@ def loss_fn(method: str):
         from kernels.torch import linear_cross_entropy
 
         return linear_cross_entropy
+    if method.startswith("ours_rows_"):  # ours with whole-row chunks of this many rows
+        from kernels.torch import linear_cross_entropy
+
+        options = torch.nn.LinearCrossEntropyOptions(batch_chunk_size=int(method.removeprefix("ours_rows_")))
+        return lambda x, w, t, **kw: linear_cross_entropy(x, w, t, options=options, **kw)
+    if method == "three_matmuls":
+        return lambda x, w, t, **kw: _ThreeMatmuls.apply(x, w)
     raise ValueError(f"unknown method {method!r}; choose from {(*METHODS, 'torch_compile')}")
+
+
+class _ThreeMatmuls(torch.autograd.Function):
+    """The three matrix products alone, whole: z = x W^T in forward, then G W and G^T x in backward with the
+    saved z standing in for G = dL/dz. No loss, no softmax: the floor of any method that multiplies three times."""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        z = x @ w.t()
+        ctx.save_for_backward(x, w, z)
+        return z[0, 0].clone()  # a scalar to call backward() on, without a pass over z
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w, z = ctx.saved_tensors
+        return z @ w, z.t() @ x
 
 
 def _once(fn, x, w, t, kwargs, backward=True) -> float:

@@ -106,3 +106,19 @@ def test_the_vocab_parallel_table_comes_from_the_measurement_in_both_editions():
     assert "| 0.40x (500 / 1250 ms) |" in english and "**a CPU**" in english
     korean = vocab_parallel_hook.render(data, "ko")
     assert "레이블 스무딩 0.1 | 12 | 64000 | 12 | 2번 (72바이트 헤더 확인" in korean and "0.40x" in korean
+
+
+import linear_tradeoff_hook  # noqa: E402
+
+
+def test_the_linear_tradeoff_table_names_each_chunking_in_both_editions():
+    rows = [
+        {"shape": "2048x512x32000", "method": "three_matmuls", "time_ratio": 0.68, "time_ratio_range": [0.6, 0.7]},
+        {"shape": "2048x512x32000", "method": "ours_rows_512", "time_ratio": 0.78, "time_ratio_range": [0.7, 0.8],
+         "peak_extra_L": 0.25},
+    ]  # fmt: skip
+    data = {"meta": {"date": "2026-12-03", "machine": "a CPU", "torch": "2.13.0", "rounds": 3}, "rows": rows}
+    english = linear_tradeoff_hook.render(data)
+    assert "| 2048x512x32000 | the three matrix products alone, unchunked | 0.68x (0.60-0.70) | - |" in english
+    assert "| 2048x512x32000 | ours, `batch_chunk_size=512` | 0.78x (0.70-0.80) | 0.250 L |" in english
+    assert "우리 구현, `batch_chunk_size=512`" in linear_tradeoff_hook.render(data, "ko")

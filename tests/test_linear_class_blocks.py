@@ -3,7 +3,7 @@ not fit takes: with the plan's budgets shrunk (kernels/_chunking.py), every case
 2 or 3 classes, and must give torch's reference path (options=None) within 1e-12 in float64 for every target
 kind, option, reduction and K-dimensional weight; PyTorch's own sample inputs in every dtype at tests/_compare.py's
 tolerance; the z-loss and soft-capping against their definition. A merge that drops the blocks' rescaling
-exp(m_b - m) must fail. At the benchmark's shapes the plan keeps whole rows where 32 of them fit in 8 MiB
+exp(m_b - m) must fail. At the benchmark's shapes the plan keeps whole rows where 32 of them fit in 12 MiB
 and passes blocks of at most 2 MiB where they do not; off the CPU it keeps whole rows.
 """
 
@@ -27,7 +27,7 @@ from kernels.torch import _chunked_op, _class_blocks
 def blocks(monkeypatch):
     """Budgets for 4 rows by 24 bytes of float64 classes per position (3 classes at S = 1), whole rows never;
     returns the list of (chunk, width) of every blocked pass, so that a test can see the path ran."""
-    monkeypatch.setattr(chunking, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(chunking, "LINEAR_CHUNK_BYTES", 1)
     monkeypatch.setattr(chunking, "FORWARD_BYTES", 1)
     monkeypatch.setattr(chunking, "BLOCK_ROWS", 4)
     monkeypatch.setattr(chunking, "CLASS_BLOCK_BYTES", 4 * 24)
@@ -86,7 +86,7 @@ def test_a_merge_without_the_blocks_rescaling_fails(blocks, monkeypatch):
 
 
 def test_the_plan_at_the_benchmark_shapes():
-    whole = chunking.CHUNK_BYTES // (32000 * 4)  # 65 rows of 128 000 bytes in 8 MiB
+    whole = chunking.LINEAR_CHUNK_BYTES // (32000 * 4)  # 98 rows of 128 000 bytes in 12 MiB
     assert chunking.linear_plan(2048, 32000, 1, 4, True) == (whole, 32000)
     rows, width = chunking.linear_plan(512, 128256, 1, 4, True)  # 32 whole rows would be 16 MiB: blocks
     assert width < 128256 and rows * width * 4 <= chunking.CLASS_BLOCK_BYTES

@@ -3,7 +3,7 @@ measured exactly as benchmarks/linear.py measures it (a fresh subprocess, VmHWM 
 before it, minus the gradients' bytes). The measurement first proves it can see memory: the reference line
 F.cross_entropy(F.linear(h, W), t) keeps its logits and their log-probabilities (about 2.7 L). Then ours
 stays within the goals: forward + backward 0.05 L, forward alone 0.02 L, at 2048 x 512 x 32000 (whole rows,
-one 8 MiB chunk of logits; the loss alone in 2 MiB blocks of classes) and at 512 x 1024 x 128256 (32 whole
+one 12 MiB chunk of logits; the loss alone in 2 MiB blocks of classes) and at 512 x 1024 x 128256 (32 whole
 rows would be 16 MiB: 2 MiB blocks of classes), L = 250 MiB at both."""
 
 from __future__ import annotations

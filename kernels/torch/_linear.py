@@ -42,7 +42,7 @@ def linear_cross_entropy(
 
     ``options`` (torch.nn.LinearCrossEntropyOptions) sets the chunk: its batch_chunk_size, or its
     chunking_method ('aspect_ratio[:k]'); its acc_policy and acc_dtype change nothing here (half types
-    always accumulate in float32). Without it, each chunk's logits are about 8 MiB, and a head whose
+    always accumulate in float32). Without it, each chunk's logits are about 12 MiB, and a head whose
     rows are too wide for that (or the loss alone, beyond 2 MiB) is passed in blocks of classes
     (kernels/torch/_class_blocks.py). For 'mean' and 'sum' the gradients are formed in forward; a second
     backward passes the chunks again, and create_graph=True differentiates materialised logits.
