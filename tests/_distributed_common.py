@@ -7,6 +7,9 @@ rank's GPU for NCCL (set by tests/_distributed_workers.py's ``on_cuda``).
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
+
+from kernels.torch import distributed as vp
 
 C = 11  # classes in all, split unevenly over the ranks
 DEVICE = torch.device("cpu")
@@ -46,3 +49,16 @@ def inputs(shape=(6, C)):
     p = torch.softmax(torch.randn(*shape, generator=g, dtype=torch.float64), 1)
     d = DEVICE
     return z.to(d), t.to(d), w.to(d), p.to(d)
+
+
+def compare_index(z, t, w, options, rank, world) -> dict:
+    """This rank's vocab-parallel loss and logits gradient for index targets against F.cross_entropy of the
+    whole logits (``w`` used where options["weight"] is set)."""
+    full = z.clone().requires_grad_()
+    ref = F.cross_entropy(full, t, w if options.get("weight") else None, **kw(options))
+    (ref_grad,) = torch.autograd.grad(ref.sum(), full)
+    mine = shard(z, rank, world).clone().requires_grad_()
+    local_w = shard(w, rank, world, 0) if options.get("weight") else None
+    out = vp.vocab_parallel_cross_entropy(mine, t, weight=local_w, **kw(options))
+    (grad,) = torch.autograd.grad(out.sum(), mine)
+    return compare(out, ref, [grad], [shard(ref_grad, rank, world)])

@@ -16,7 +16,7 @@ import _distributed_common as common
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
-from _distributed_common import C, compare, inputs, kw, shard
+from _distributed_common import C, compare, compare_index, inputs, shard
 from _distributed_edges import counted, double_backward, masked_case, planted, with_split
 from _distributed_linear import linear_case, linear_prob_all_columns, linear_prob_case, linear_spatial_case
 
@@ -27,14 +27,7 @@ from kernels.torch import distributed as vp
 def index_case(options, shape=(6, C)):
     def case(rank, world):
         z, t, w, _ = inputs(shape)
-        full = z.clone().requires_grad_()
-        ref = F.cross_entropy(full, t, w if options.get("weight") else None, **kw(options))
-        (ref_grad,) = torch.autograd.grad(ref.sum(), full)
-        mine = shard(z, rank, world).clone().requires_grad_()
-        local_w = shard(w, rank, world, 0) if options.get("weight") else None
-        out = vp.vocab_parallel_cross_entropy(mine, t, weight=local_w, **kw(options))
-        (grad,) = torch.autograd.grad(out.sum(), mine)
-        return compare(out, ref, [grad], [shard(ref_grad, rank, world)])
+        return compare_index(z, t, w, options, rank, world)
 
     return case
 
