@@ -25,6 +25,8 @@ import torch
 import torch._dynamo as dynamo
 import torch.nn.functional as F
 from _compare import assert_close, seeded
+from functorch.compile import make_boxed_func
+from torch._dynamo.backends.common import aot_autograd
 from torch.func import grad, hessian, jacfwd, jacrev, jvp, vmap
 
 import kernels.torch as kt
@@ -78,27 +80,34 @@ def test_compile_with_inductor_matches_torch(name):
 
 
 @pytest.mark.parametrize("classes", [7, 1500])
-def test_compiled_graphs_hold_the_emitted_expressions_or_the_operators(classes):
-    """Up to 1024 classes a compiled graph holds our emitted expressions for inductor to fuse (the range check
-    stays an operator); beyond, the operators that run our passes. Either way torch's values and gradients."""
+def test_compiled_graphs_hold_the_emitted_expressions(classes):
+    """A compiled graph holds our emitted expressions for inductor to fuse, at every row length: the range
+    check stays an operator, the passes' operators do not appear, and the gradient of z_t is a where(), not a
+    scatter into zeros. Torch's values and gradients."""
     g = seeded("composable-wide", classes)
     z, t = torch.randn(6, classes, generator=g, dtype=torch.float64), torch.randint(0, classes, (6,), generator=g)
     t[1] = -100
-    graphs = []
+    graphs = {}
 
-    def keep(gm, inputs):  # the graph with its subgraphs (an autograd.Function's forward is one)
-        graphs.append("\n".join(str(m.graph) for m in gm.modules() if isinstance(m, torch.fx.GraphModule)))
-        return gm.forward
+    def keep(name):  # the ATen graph of the forward or the backward, as inductor would receive it
+        def compiler(gm, inputs):
+            graphs[name] = str(gm.graph)
+            return make_boxed_func(gm.forward)
+
+        return compiler
 
     def fn(x, target):
         return kt.cross_entropy(x, target, label_smoothing=0.1)
 
     dynamo.reset()
-    got = _loss_and_grads(torch.compile(fn, fullgraph=True, backend=keep), (z, t))
+    backend = aot_autograd(fw_compiler=keep("forward"), bw_compiler=keep("backward"))
+    got = _loss_and_grads(torch.compile(fn, fullgraph=True, backend=backend), (z, t))
     expected = _loss_and_grads(lambda x, target: F.cross_entropy(x, target, label_smoothing=0.1), (z, t))
     _assert_all_close(got, expected, f"compiled at C = {classes}")
-    assert "index_targets" in graphs[0] or "ce_index_rows" in graphs[0]
-    assert ("ce_index_rows" in graphs[0]) == (classes > 1024)
+    assert "index_targets" in graphs["forward"] and "aten.exp" in graphs["forward"]
+    assert "verified_ce" not in graphs["backward"] and "aten.exp" in graphs["backward"]  # recomputed, fusable
+    assert "scatter" not in graphs["backward"] and "aten.eq" in graphs["backward"]  # [j = t], not a scatter
+    assert "ce_index_rows" not in graphs["forward"]
 
 
 class _Loss(torch.nn.Module):

@@ -93,6 +93,19 @@ def shifted_exp_into(out, z, m):
     return out
 
 
+def natural_shifted_exp(z, m):
+    """exp(z - m) <= 1 for inductor's loops.
+
+    SymPy: exp(-m + z)
+    Claim: kernel.exp2 (derivations/emission/ce/loss_claims.py), checked on kernels.md
+
+    Args:
+        z: a logit z_k of the row
+        m: the row max, m = max_j z_j
+    """
+    return numpy.exp(-m + z)
+
+
 def lse(m, d):
     """Row log-sum-exp lse = m + log d.
 

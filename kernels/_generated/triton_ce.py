@@ -65,6 +65,20 @@ def shifted_exp(z, m):
 
 
 @triton.jit
+def natural_shifted_exp(z, m):
+    """exp(z - m) <= 1 for inductor's loops.
+
+    SymPy: exp(-m + z)
+    Claim: kernel.exp2 (derivations/emission/ce/loss_claims.py), checked on kernels.md
+
+    Args:
+        z: a logit z_k of the row
+        m: the row max, m = max_j z_j
+    """
+    return tl.exp(-m + z)
+
+
+@triton.jit
 def lse(m, d):
     """Row log-sum-exp lse = m + log d.
 

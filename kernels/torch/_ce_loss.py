@@ -15,42 +15,59 @@ from __future__ import annotations
 import torch
 
 from kernels._generated import torch_ce as _ce
-from kernels.torch._autograd import reduce, target_weight, working_dtype, zero
+from kernels.torch._autograd import reduce, target_weight, weight_row, working_dtype, zero
 from kernels.torch._ce_autograd import index_rows, prob_rows
 from kernels.torch._nll import index_targets
 from kernels.torch._ops import call
-from kernels.torch._row_pass import class_dot
 
-#: While torch.compile traces, rows of at most this many classes take ``traced_index_rows`` (inductor fuses
-#: it: 0.84-0.95x the compiled F.cross_entropy at 8192 x 1000, where the operators take 1.11-1.19x), longer
-#: ones the operators (inductor's loops over our emitted expressions took 1.4-1.7x at 2048-8192 classes).
-TRACED_CLASSES = 1024
+
+class _TargetLogit(torch.autograd.Function):
+    """z_t = z.gather(1, t), whose gradient is where(j = t, g, 0): one expression inductor fuses into the
+    gradient's loop, where a gather's own gradient is a zero-filled (N, C, S) buffer scattered into."""
+
+    @staticmethod
+    def forward(z, safe_target):
+        return z.gather(1, safe_target)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[1])
+        ctx.num_classes = inputs[0].shape[1]
+
+    @staticmethod
+    def backward(ctx, g):
+        (safe_target,) = ctx.saved_tensors
+        classes = torch.arange(ctx.num_classes, device=g.device)[None, :, None]
+        return torch.where(classes == safe_target, g, zero(g)), None  # d z_t / d z_j = [j = t]
 
 
 def traced_index_rows(logits, target, weight, ignore_index, eps):
     """(rows, wt) as differentiable torch operations of the emitted kernels, for inductor to fuse while
     torch.compile traces; the target range check stays an operator. The shift m = max_j z_j is a constant
-    (detached): the loss does not depend on it, so autograd's gradient is the loss's own."""
+    (detached): the loss does not depend on it, so autograd's gradient is the loss's own. The exponential is
+    the natural one (kernel.natural_shifted_exp): inductor's vectorised exp is faster than its exp2."""
     num_classes = logits.shape[1]
     safe_target = call(index_targets, target, num_classes, ignore_index)
     valid = target != ignore_index
     acc = working_dtype(logits.dtype)
     z = logits.to(acc)
     m = z.amax(1, keepdim=True).detach()  # m = max_j z_j
-    d = _ce.shifted_exp(z, m).sum(1, keepdim=True)  # d = sum_j exp(z_j - m)
+    d = _ce.natural_shifted_exp(z, m).sum(1, keepdim=True)  # d = sum_j exp(z_j - m)
     wt = target_weight(safe_target, valid, weight, acc)
-    nll = torch.where(valid, _ce.ce_index_loss(z.gather(1, safe_target), wt, m, d), zero(d))
+    nll = torch.where(valid, _ce.ce_index_loss(_TargetLogit.apply(z, safe_target), wt, m, d), zero(d))
     if eps == 0:
         return nll, wt
-    w = None if weight is None else weight.to(acc)
-    sw = w.sum() if w is not None else float(num_classes)  # sum_j w_j
-    smooth = torch.where(valid, _ce.ce_smooth_row(sw, d, class_dot(_ce.base2_shift(z, m), w)), zero(d))
+    sw = weight.to(acc).sum() if weight is not None else float(num_classes)  # sum_j w_j
+    swu = (_ce.base2_shift(z, m) * weight_row(weight, acc)).sum(1, keepdim=True)  # sum_j w_j u_j, one fused loop
+    smooth = torch.where(valid, _ce.ce_smooth_row(sw, d, swu), zero(d))
     return _ce.ce_smoothed_loss(nll, smooth, eps, num_classes), wt
 
 
 def index_loss(logits, target, weight, ignore_index, eps, reduction, dtype):
     """The reduced loss of (N, C, S) logits and (N, 1, S) int64 class indices (reduction 'none': (N, 1, S))."""
-    if torch.compiler.is_compiling() and logits.shape[1] <= TRACED_CLASSES:
+    # while torch.compile traces: the emitted expressions, fused by inductor (benchmarks.compiled: as fast as or
+    # faster than the operators, which run the eager kernels unseen by inductor, at every length measured)
+    if torch.compiler.is_compiling():
         rows, wt = traced_index_rows(logits, target, weight, ignore_index, eps)
     else:
         rows, _, _, wt = index_rows(logits, target, weight, ignore_index, eps)

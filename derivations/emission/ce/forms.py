@@ -3,7 +3,7 @@
     d = sum_j exp(z_j - m) in [1, C],      lse = m + log d,      softmax_k = exp(z_k - m) / d
     loss = w_t ((m - z_t) + log d)                 (gather z_t: never multiply by a one-hot)
     dloss/dz_k = (g w_t / d) exp(z_k - m) - g w_t [k = t]   (the one-hot enters only at k = t)
-    exp(z_k - m) = 2^u_k,  u_k = (z_k - m) / ln 2 <= 0        (exp2 is the fast exponential on CPU)
+    exp(z_k - m) = 2^u_k,  u_k = (z_k - m) / ln 2 <= 0        (exp2: the fast exponential of torch's CPU kernels)
     a exp(z_k - m) = 2^(u_k + log2 a)                         (backward, for 0 <= a <= 1: one pass fewer)
     u'_k = c z_k + s,  d = sum_j 2^u'_j / 2^(c m + s)          (folded: one fused multiply-add, c = 1 / ln 2)
     a exp(z_k - m) = 2^(c z_k + s),  s = log2 a - c m           (the folded backward)
@@ -69,6 +69,7 @@ def kernels() -> list[Kernel]:
             "Shifted exponential exp(z - m) = 2^((z - m) / ln 2) <= 1.",
             into=Z,
         ),
+        Kernel("natural_shifted_exp", sp.exp(Z - M), (Z, M), "kernel.exp2", "exp(z - m) <= 1 for inductor's loops."),
         Kernel("lse", M + sp.log(D), (M, D), "kernel.lse", "Row log-sum-exp lse = m + log d."),
         Kernel("probs", Exp2(shift) / D, (Z, M, D), "kernel.probs", "Softmax exp(z - m) / d."),
         Kernel(

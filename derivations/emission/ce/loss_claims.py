@@ -45,7 +45,7 @@ def exp2(n) -> Derivation:
     f = forms()
     base2 = f["base2_exp"].xreplace({U: f["base2_shift"]})  # 2^((z - m) / ln 2), as the kernels evaluate it
     return chain(
-        sp.exp(z[k] - M),
+        bind(f["natural_shifted_exp"], n),  # exp(z_k - m), as a compiler's loops evaluate it
         (bind(base2, n, base2=True), "2^x = exp(x ln 2), with x = (z_k - m) / ln 2", _definition_of_exp2),
         rule=_definition_of_exp2,
         indices=(k,),

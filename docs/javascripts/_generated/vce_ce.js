@@ -35,6 +35,15 @@
     return Math.pow(2, 1.4426950408889634*(-m + z));
   };
 
+  // natural_shifted_exp: exp(z - m) <= 1 for inductor's loops.
+  // SymPy: exp(-m + z)
+  // Claim: kernel.exp2 (derivations/emission/ce/loss_claims.py), checked on kernels.md
+  //   z: a logit z_k of the row
+  //   m: the row max, m = max_j z_j
+  kernels.natural_shifted_exp = function (z, m) {
+    return Math.exp(-m + z);
+  };
+
   // lse: Row log-sum-exp lse = m + log d.
   // SymPy: m + log(d)
   // Claim: kernel.lse (derivations/emission/ce/loss_claims.py), checked on kernels.md
