@@ -119,9 +119,7 @@ class _Loss(torch.nn.Module):
         return self.fn(*args)
 
 
-@pytest.mark.parametrize(
-    "name", ["ce-weight-ignore-smooth-mean", "ce-prob-weight-smooth-none", "nll-weight-ignore-sum"]
-)
+@pytest.mark.parametrize("name", CASES)
 def test_export_round_trips(name):
     ours, theirs, args = _pair(name)
     program = torch.export.export(_Loss(ours), args)
@@ -129,7 +127,9 @@ def test_export_round_trips(name):
     torch.export.save(program, buffer)
     buffer.seek(0)
     loaded = torch.export.load(buffer)
-    assert any("verified_ce" in str(node.target) for node in loaded.graph.nodes) or name.startswith("nll")
+    # the softmax losses stay one registered op in the program; bce and kl_div are pointwise torch operations
+    if not name.startswith(("bce", "kl")):
+        assert any("verified_ce" in str(node.target) for node in loaded.graph.nodes), f"{name}: no verified_ce op"
     assert_close(loaded.module()(*args), theirs(*args), **TOL, what=f"{name} exported")
 
 
