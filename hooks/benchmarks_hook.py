@@ -14,16 +14,10 @@ from __future__ import annotations
 
 import base64
 import io
-import json
-import logging
-from pathlib import Path
 
-import build_cache
+from benchmark_page import ROOT, cached_plot, measured_on, substitute, table, words_of
 from benchmarks_words import WORDS
 
-log = logging.getLogger("mkdocs.hooks.benchmarks")
-
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "docs" / "data" / "benchmarks.json"
 MARKER = "<!-- benchmarks -->"
 TIME = [  # (method, pass, column heading): time ratios to F.cross_entropy in the same pass
@@ -54,8 +48,7 @@ GOALS = [
 
 
 def _words(lang: str) -> dict:
-    """The words of edition ``lang``; English for an edition that has none here."""
-    return WORDS.get(lang, WORDS["en"])
+    return words_of(WORDS, lang)
 
 
 def _classes(shape: str) -> int:
@@ -177,14 +170,7 @@ def _plot(rows: list[dict]) -> str:
 
 
 def _cached_plot(rows: list) -> str:
-    """The plot, drawn once per change of its rows, of this hook or of matplotlib (hooks/build_cache.py)."""
-    k = build_cache.key(
-        "plot",
-        build_cache.tree_hash(Path(__file__)),
-        json.dumps(rows, sort_keys=True),
-        build_cache.versions("matplotlib"),
-    )
-    return build_cache.get_or_compute("plots", k, lambda: _plot(rows))
+    return cached_plot(__file__, rows, _plot)
 
 
 def render(data: dict, lang: str = "en") -> str:
@@ -192,12 +178,10 @@ def render(data: dict, lang: str = "en") -> str:
     words = _words(lang)
     meta, rows = data["meta"], data["rows"]
     load = meta.get("load_average", {})
-    where = words["where"].format(
-        machine=meta["machine"],
-        date=meta["date"],
-        torch=meta.get("torch", "?"),
+    where = measured_on(
+        words["where"],
+        meta,
         numpy=meta.get("numpy", "?"),
-        rounds=meta.get("rounds", "?"),
         before=", ".join(map(str, load.get("before", []))),
         after=", ".join(map(str, load.get("after", []))),
     )
@@ -213,19 +197,11 @@ def render(data: dict, lang: str = "en") -> str:
             "",
             words["time"],
             "",
-            '<div class="benchmarks-table" markdown>',
-            "",
-            *_table(rows, TIME, "time_ratio", "{:.2f}x", (words["torch"], _torch_times), lang),
-            "",
-            "</div>",
+            *table(_table(rows, TIME, "time_ratio", "{:.2f}x", (words["torch"], _torch_times), lang)),
             "",
             words["memory"],
             "",
-            '<div class="benchmarks-table" markdown>',
-            "",
-            *_table(rows, MEMORY, "peak_extra_L", "{:.2f}", (words["torch"], _torch_memory), lang),
-            "",
-            "</div>",
+            *table(_table(rows, MEMORY, "peak_extra_L", "{:.2f}", (words["torch"], _torch_memory), lang)),
             "",
             f'<figure class="benchmarks-plot">{image}</figure>',
             "",
@@ -234,12 +210,4 @@ def render(data: dict, lang: str = "en") -> str:
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    if MARKER not in markdown:
-        return markdown
-    try:
-        data = json.loads(DATA.read_text())
-        block = render(data, lang=config.theme["language"])
-    except (OSError, ValueError, KeyError) as exc:
-        log.warning("benchmarks: cannot show %s on %s: %s", DATA.relative_to(ROOT), page.file.src_path, exc)
-        return markdown
-    return markdown.replace(MARKER, block)
+    return substitute(markdown, page, config, marker=MARKER, data=DATA, render=render, what="benchmarks")

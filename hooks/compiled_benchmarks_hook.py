@@ -11,13 +11,8 @@ here measures. A missing or malformed file is a build warning, so a strict build
 
 from __future__ import annotations
 
-import json
-import logging
-from pathlib import Path
+from benchmark_page import ROOT, measured_on, substitute, table, words_of
 
-log = logging.getLogger("mkdocs.hooks.compiled_benchmarks")
-
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "docs" / "data" / "compiled_benchmarks.json"
 MARKER = "<!-- benchmarks-compiled -->"
 COLUMNS = ("ours compiled", "ours eager", "torch eager")
@@ -76,8 +71,7 @@ WORDS = {
 
 
 def _words(lang: str) -> dict:
-    """The words of edition ``lang``; English for an edition that has none here."""
-    return WORDS.get(lang, WORDS["en"])
+    return words_of(WORDS, lang)
 
 
 def _goal_lines(rows: list[dict], lang: str = "en") -> list[str]:
@@ -125,25 +119,10 @@ def _table(rows: list[dict], lang: str = "en") -> list[str]:
 
 def render(data: dict, lang: str = "en") -> str:
     """The Markdown that replaces the marker, in the words of edition ``lang``."""
-    words = _words(lang)
-    meta, rows = data["meta"], data["rows"]
-    where = words["where"].format(
-        machine=meta.get("machine", "?"),
-        date=meta.get("date", "?"),
-        torch=meta.get("torch", "?"),
-        rounds=meta.get("rounds", "?"),
-    )
-    note = words["note"]
-    block = [where, "", *_goal_lines(rows, lang), "", note, "", '<div class="benchmarks-table" markdown>', ""]
-    return "\n".join([*block, *_table(rows, lang), "", "</div>", ""])
+    words, rows = _words(lang), data["rows"]
+    where = measured_on(words["where"], data["meta"])
+    return "\n".join([where, "", *_goal_lines(rows, lang), "", words["note"], "", *table(_table(rows, lang)), ""])
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    if MARKER not in markdown:
-        return markdown
-    try:
-        block = render(json.loads(DATA.read_text()), lang=config.theme["language"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("compiled benchmarks: cannot show %s on %s: %s", DATA.relative_to(ROOT), page.file.src_path, exc)
-        return markdown
-    return markdown.replace(MARKER, block)
+    return substitute(markdown, page, config, marker=MARKER, data=DATA, render=render, what="compiled benchmarks")

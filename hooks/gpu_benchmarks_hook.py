@@ -14,13 +14,8 @@ or a malformed one is a build warning, so a strict build fails.
 
 from __future__ import annotations
 
-import json
-import logging
-from pathlib import Path
+from benchmark_page import ROOT, substitute, table, words_of
 
-log = logging.getLogger("mkdocs.hooks.gpu_benchmarks")
-
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "docs" / "data" / "gpu-benchmarks.json"
 MARKER = "<!-- benchmarks-gpu -->"
 CE_COLUMNS = ("torch", "torch_compile", "ours_torch", "triton", "triton_overwrite", "liger")
@@ -88,8 +83,7 @@ WORDS = {
 
 
 def _words(lang: str) -> dict:
-    """The words of edition ``lang``; English for an edition that has none here."""
-    return WORDS.get(lang, WORDS["en"])
+    return words_of(WORDS, lang)
 
 
 def _figure(methods: dict, method: str, figure: str) -> float | None:
@@ -159,18 +153,11 @@ def render(data: dict | None, lang: str = "en") -> str:
     )
     for cases, columns, head in tables:
         if cases:
-            block += ['<div class="benchmarks-table" markdown>', "", *_table(cases, columns, head, words), "", "</div>"]
-            block.append("")
+            block += [*table(_table(cases, columns, head, words)), ""]
     return "\n".join(block)
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    if MARKER not in markdown:
-        return markdown
-    try:
-        data = json.loads(DATA.read_text(encoding="utf-8")) if DATA.exists() else None
-        block = render(data, lang=config.theme["language"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("GPU benchmarks: cannot show %s on %s: %s", DATA.relative_to(ROOT), page.file.src_path, exc)
-        return markdown
-    return markdown.replace(MARKER, block)
+    return substitute(
+        markdown, page, config, marker=MARKER, data=DATA, render=render, what="GPU benchmarks", missing_ok=True
+    )

@@ -13,15 +13,9 @@ from __future__ import annotations
 
 import base64
 import io
-import json
-import logging
-from pathlib import Path
 
-import build_cache
+from benchmark_page import ROOT, cached_plot, measured_on, substitute, table, words_of
 
-log = logging.getLogger("mkdocs.hooks.linear_benchmarks")
-
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "docs" / "data" / "linear_benchmarks.json"
 MARKER = "<!-- benchmarks-linear -->"
 NAMES = {
@@ -96,8 +90,7 @@ WORDS = {
 
 
 def _words(lang: str) -> dict:
-    """The words of edition ``lang``; English for an edition that has none here."""
-    return WORDS.get(lang, WORDS["en"])
+    return words_of(WORDS, lang)
 
 
 def _ours(rows: list[dict]) -> list[dict]:
@@ -188,41 +181,18 @@ def _plot(rows: list[dict]) -> str:
 
 
 def _cached_plot(rows: list) -> str:
-    """The plot, drawn once per change of its rows, of this hook or of matplotlib (hooks/build_cache.py)."""
-    k = build_cache.key(
-        "plot",
-        build_cache.tree_hash(Path(__file__)),
-        json.dumps(rows, sort_keys=True),
-        build_cache.versions("matplotlib"),
-    )
-    return build_cache.get_or_compute("plots", k, lambda: _plot(rows))
+    return cached_plot(__file__, rows, _plot)
 
 
 def render(data: dict, lang: str = "en") -> str:
     """The Markdown that replaces the marker, in the words of edition ``lang``."""
     words = _words(lang)
     meta, rows = data["meta"], data["rows"]
-    where = words["where"].format(
-        machine=meta.get("machine", "?"),
-        date=meta.get("date", "?"),
-        torch=meta.get("torch", "?"),
-        rounds=meta.get("rounds", "?"),
-        allocator=meta.get("allocator", words["default"]),
-    )
+    where = measured_on(words["where"], meta, allocator=meta.get("allocator", words["default"]))
     image = f'<img alt="{words["alt"]}" src="data:image/svg+xml;base64,{_cached_plot(rows)}">'
-    note = words["note"]
-    block = [where, "", *_goal_lines(rows, lang), "", note, "", '<div class="benchmarks-table" markdown>', ""]
-    return "\n".join(
-        [*block, *_table(rows, lang), "", "</div>", "", f'<figure class="benchmarks-plot">{image}</figure>', ""]
-    )
+    block = [where, "", *_goal_lines(rows, lang), "", words["note"], "", *table(_table(rows, lang)), ""]
+    return "\n".join([*block, f'<figure class="benchmarks-plot">{image}</figure>', ""])
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    if MARKER not in markdown:
-        return markdown
-    try:
-        block = render(json.loads(DATA.read_text()), lang=config.theme["language"])
-    except (OSError, ValueError, KeyError) as exc:
-        log.warning("linear benchmarks: cannot show %s on %s: %s", DATA.relative_to(ROOT), page.file.src_path, exc)
-        return markdown
-    return markdown.replace(MARKER, block)
+    return substitute(markdown, page, config, marker=MARKER, data=DATA, render=render, what="linear benchmarks")

@@ -12,13 +12,8 @@ nothing here measures. A missing or malformed file is a build warning, so a stri
 
 from __future__ import annotations
 
-import json
-import logging
-from pathlib import Path
+from benchmark_page import ROOT, measured_on, substitute, table, words_of
 
-log = logging.getLogger("mkdocs.hooks.linear_tradeoff")
-
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "docs" / "data" / "linear_tradeoff.json"
 MARKER = "<!-- benchmarks-linear-tradeoff -->"
 #: The words around the figures in each edition; "method" names each method ({rows}: its rows per chunk).
@@ -46,11 +41,6 @@ WORDS = {
 }
 
 
-def _words(lang: str) -> dict:
-    """The words of edition ``lang``; English for an edition that has none here."""
-    return WORDS.get(lang, WORDS["en"])
-
-
 def _name(method: str, words: dict) -> str:
     if method.startswith("ours_rows_"):
         return words["method"]["rows"].format(rows=method.removeprefix("ours_rows_"))
@@ -58,7 +48,7 @@ def _name(method: str, words: dict) -> str:
 
 
 def _table(rows: list[dict], lang: str = "en") -> list[str]:
-    words = _words(lang)
+    words = words_of(WORDS, lang)
     lines = [words["head"], "|---|---|---|---|"]
     for r in rows:
         low, high = r["time_ratio_range"]
@@ -70,24 +60,11 @@ def _table(rows: list[dict], lang: str = "en") -> list[str]:
 
 def render(data: dict, lang: str = "en") -> str:
     """The Markdown that replaces the marker, in the words of edition ``lang``."""
-    words, meta = _words(lang), data["meta"]
-    where = words["where"].format(
-        machine=meta.get("machine", "?"),
-        date=meta.get("date", "?"),
-        torch=meta.get("torch", "?"),
-        rounds=meta.get("rounds", "?"),
-    )
-    table = ['<div class="benchmarks-table" markdown>', "", *_table(data["rows"], lang), "", "</div>"]
-    return "\n".join([where, "", *table, ""])
+    where = measured_on(words_of(WORDS, lang)["where"], data["meta"])
+    return "\n".join([where, "", *table(_table(data["rows"], lang)), ""])
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    if MARKER not in markdown:
-        return markdown
-    try:
-        block = render(json.loads(DATA.read_text()), lang=config.theme["language"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        shown = DATA.relative_to(ROOT)
-        log.warning("linear trade-off benchmark: cannot show %s on %s: %s", shown, page.file.src_path, exc)
-        return markdown
-    return markdown.replace(MARKER, block)
+    return substitute(
+        markdown, page, config, marker=MARKER, data=DATA, render=render, what="linear trade-off benchmark"
+    )

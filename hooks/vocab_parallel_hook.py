@@ -12,13 +12,8 @@ here measures. A missing or malformed file is a build warning, so a strict build
 
 from __future__ import annotations
 
-import json
-import logging
-from pathlib import Path
+from benchmark_page import ROOT, measured_on, substitute, table, words_of
 
-log = logging.getLogger("mkdocs.hooks.vocab_parallel")
-
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "docs" / "data" / "vocab_parallel.json"
 MARKER = "<!-- benchmarks-vocab-parallel -->"
 #: The words around the figures in each edition.
@@ -52,13 +47,8 @@ WORDS = {
 }
 
 
-def _words(lang: str) -> dict:
-    """The words of edition ``lang``; English for an edition that has none here."""
-    return WORDS.get(lang, WORDS["en"])
-
-
 def _table(rows: list[dict], lang: str = "en") -> list[str]:
-    words = _words(lang)
+    words = words_of(WORDS, lang)
     lines = [words["head"], "|---|---|---|---|---|---|"]
     for r in rows:
         options = words["options"].get(r["options"], r["options"])
@@ -74,25 +64,10 @@ def _table(rows: list[dict], lang: str = "en") -> list[str]:
 
 def render(data: dict, lang: str = "en") -> str:
     """The Markdown that replaces the marker, in the words of edition ``lang``."""
-    words, meta = _words(lang), data["meta"]
-    where = words["where"].format(
-        machine=meta.get("machine", "?"),
-        date=meta.get("date", "?"),
-        torch=meta.get("torch", "?"),
-        rounds=meta.get("rounds", "?"),
-    )
-    table = ['<div class="benchmarks-table" markdown>', "", *_table(data["rows"], lang), "", "</div>"]
-    return "\n".join([where, "", *table, "", words["note"], ""])
+    words = words_of(WORDS, lang)
+    where = measured_on(words["where"], data["meta"])
+    return "\n".join([where, "", *table(_table(data["rows"], lang)), "", words["note"], ""])
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    if MARKER not in markdown:
-        return markdown
-    try:
-        block = render(json.loads(DATA.read_text()), lang=config.theme["language"])
-    except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError) as exc:
-        log.warning(
-            "vocab-parallel benchmark: cannot show %s on %s: %s", DATA.relative_to(ROOT), page.file.src_path, exc
-        )
-        return markdown
-    return markdown.replace(MARKER, block)
+    return substitute(markdown, page, config, marker=MARKER, data=DATA, render=render, what="vocab-parallel benchmark")
