@@ -1,6 +1,6 @@
 """The edge cases of tests/test_distributed.py (tests/_distributed_workers.py runs them on each rank): an empty
-shard, a rank whose part of some rows is all -inf, a double backward that must raise, and the collectives each
-call makes, counted by wrapping torch.distributed's.
+shard, a rank whose part of some rows is all -inf, a shard passed in many small blocks, a double backward that
+must raise, and the collectives each call makes, counted by wrapping torch.distributed's.
 """
 
 from __future__ import annotations
@@ -24,6 +24,32 @@ def with_split(split, case):
             common.SPLIT = None
 
     return run_split
+
+
+def in_small_blocks(case, size=64):
+    """``case`` with blocks of about ``size`` bytes (kernels/_blocks.BLOCK_BYTES): the probability path on given
+    logits then takes a shard a few rows, or one row's positions, at a time; it must run more than one block."""
+
+    def run_small(rank, world):
+        from kernels import _blocks
+        from kernels.torch import _vocab_logits
+
+        right, original, counts = _blocks.BLOCK_BYTES, _vocab_logits.blocks, []
+
+        def counting(*args, **kwargs):
+            found = list(original(*args, **kwargs))
+            counts.append(len(found))
+            return found
+
+        _blocks.BLOCK_BYTES, _vocab_logits.blocks = size, counting
+        try:
+            result = case(rank, world)
+        finally:
+            _blocks.BLOCK_BYTES, _vocab_logits.blocks = right, original
+        assert counts and min(counts) > 1, f"the shard was not passed in blocks: {counts}"
+        return result
+
+    return run_small
 
 
 def masked_case(options):

@@ -17,7 +17,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from _distributed_common import C, compare, compare_index, inputs, shard
-from _distributed_edges import counted, double_backward, masked_case, planted, with_split
+from _distributed_edges import counted, double_backward, in_small_blocks, masked_case, planted, with_split
 from _distributed_linear import linear_case, linear_prob_all_columns, linear_prob_case, linear_spatial_case
 
 from kernels.torch import _vocab_shards
@@ -32,17 +32,28 @@ def index_case(options, shape=(6, C)):
     return case
 
 
-def prob_case(rank, world):
-    z, _, w, p = inputs()
-    full, target, weight = z.clone().requires_grad_(), p.clone().requires_grad_(), w.clone().requires_grad_()
-    ref = F.cross_entropy(full, target, weight, label_smoothing=0.1, reduction="sum")
-    refs = torch.autograd.grad(ref, (full, target, weight))
-    mine = [shard(x, rank, world, d).clone().requires_grad_() for x, d in ((z, 1), (p, 1), (w, 0))]
-    out = vp.vocab_parallel_cross_entropy(mine[0], mine[1], weight=mine[2], label_smoothing=0.1, reduction="sum")
-    grads = torch.autograd.grad(out, mine)
-    return compare(
-        out, ref, grads, [shard(refs[0], rank, world), shard(refs[1], rank, world), shard(refs[2], rank, world, 0)]
-    )
+def prob_case_of(reduction="sum", shape=(6, C)):
+    """Probability targets with class weights and label smoothing 0.1: the loss and the gradients of the logits,
+    the target and the weights against F.cross_entropy of the whole."""
+
+    def case(rank, world):
+        z, _, w, p = inputs(shape)
+        full, target, weight = z.clone().requires_grad_(), p.clone().requires_grad_(), w.clone().requires_grad_()
+        ref = F.cross_entropy(full, target, weight, label_smoothing=0.1, reduction=reduction)
+        g = torch.linspace(0.5, 1.5, ref.numel(), dtype=ref.dtype).reshape(ref.shape)  # a non-uniform upstream
+        refs = torch.autograd.grad(ref, (full, target, weight), g)
+        mine = [shard(x, rank, world, d).clone().requires_grad_() for x, d in ((z, 1), (p, 1), (w, 0))]
+        out = vp.vocab_parallel_cross_entropy(
+            mine[0], mine[1], weight=mine[2], label_smoothing=0.1, reduction=reduction
+        )
+        grads = torch.autograd.grad(out, mine, g)
+        theirs = [shard(refs[0], rank, world), shard(refs[1], rank, world), shard(refs[2], rank, world, 0)]
+        return compare(out, ref, grads, theirs)
+
+    return case
+
+
+prob_case = prob_case_of()
 
 
 def out_of_range(rank, world):
@@ -90,6 +101,8 @@ CASES = {
     "empty-shard-index": with_split(
         {2: [0, C], 3: [2, 0, C - 2]}, index_case({"weight": True, "ignore_index": -100, "label_smoothing": 0.2})
     ),
+    "prob-blocks-spatial-none": in_small_blocks(prob_case_of("none", shape=(3, C, 4))),
+    "prob-blocks-mean": in_small_blocks(prob_case_of("mean", shape=(40, C))),
     "empty-shard-prob": with_split({2: [C, 0], 3: [0, 6, C - 6]}, prob_case),
     "empty-shard-linear": with_split({2: [0, C], 3: [5, 0, C - 5]}, linear_case({"label_smoothing": 0.1})),
     "masked-weight-mean": masked_case({"weight": True, "ignore_index": -100}),

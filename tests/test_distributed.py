@@ -56,7 +56,8 @@ def _spawn(case, world, tmp_path, timeout=90, backend="gloo") -> list[dict]:
 VALUE_CASES = ["plain-mean", "weight-ignore-smooth-mean", "weight-ignore-none", "smooth-sum", "spatial-weight-mean",
                "prob-weight-smooth-sum", "linear-mean", "linear-weight-smooth-mean", "linear-none",
                "linear-prob-weight-smooth-mean", "linear-prob-none", "linear-spatial-index",
-               "linear-spatial-prob", "empty-shard-index", "empty-shard-prob", "empty-shard-linear",
+               "linear-spatial-prob", "prob-blocks-spatial-none", "prob-blocks-mean", "empty-shard-index",
+               "empty-shard-prob", "empty-shard-linear",
                "masked-weight-mean", "masked-smooth-none"]  # fmt: skip
 
 

@@ -16,6 +16,7 @@ import torch
 
 from kernels._extras import OFF, Extras
 from kernels._generated import torch_ce as _ce
+from kernels.torch import _prob_block as block
 from kernels.torch._autograd import per_position, reduce, smoothed, target_weight, weight_row, zero
 from kernels.torch._ce_gradient import GradientCoefficients
 from kernels.torch._ce_indices import combine, index_terms
@@ -123,10 +124,12 @@ class ProbTargets(_Terms):
         if g is None:
             return
         gb = g[ix]
-        if self.gt is not None:  # g (1 - eps) w (lse - z), before z is overwritten
-            self.gt[ix] = _ce.ce_prob_target_grad(z, w_row, m, d, self.eps, gb)
-        if self.gw is not None:  # g y (lse - z), summed over rows and positions
-            self.gw += _ce.ce_prob_weight_grad(z, y, m, d, gb).sum((0, 2))
+        need = self.gt is not None, self.gw is not None
+        gt, gw = block.target_and_weight_grads(z, y, w_row, m, d, gb, self.eps, *need)
+        if gt is not None:  # before z is overwritten
+            self.gt[ix] = gt
+        if gw is not None:
+            self.gw += gw
         a = _ce.ce_prob_coef(gb, (y * w_row).sum(1, keepdim=True), d)  # g sum_j w_j y_j / d
         if gz is not None:
             a = a + _ce.ce_z_loss_coef(gz[ix], self.extras.z_loss, m, d)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import torch
 
 from kernels._generated import torch_ce as _ce
+from kernels.torch import _prob_block as block
 from kernels.torch._autograd import smoothed, weight_row, zero
 from kernels.torch._ce_indices import index_terms
 from kernels.torch._chunk_targets import IndexTargets, _capped
@@ -136,12 +137,10 @@ def _prob_inputs(t, ix, c0, c1, acc):
 
 
 def _prob_block(t, z, ix, c0, c1):
-    """(m_b, d_b, swy_b, part_b) of a probability target on one block."""
+    """(m_b, d_b, swy_b, part_b) of a probability target on one block, part_b = sum w y (m_b - z)."""
     y, w_row = _prob_inputs(t, ix, c0, c1, z.dtype)
-    m = z.amax(1, keepdim=True)  # m_b = max_{j in b} z_j
-    d = _ce.shifted_exp(z, m).sum(1, keepdim=True)  # d_b = sum_{j in b} exp(z_j - m_b)
-    one = torch.ones_like(m)  # d = 1 in the emitted term: w y (m_b - z), the part before log d
-    return m, d, (y * w_row).sum(1, keepdim=True), _ce.ce_prob_term(z, y, w_row, m, one).sum(1, keepdim=True)
+    m, d, swy = block.statistics(z, y, w_row)
+    return m, d, swy, block.part(z, y, w_row, m)
 
 
 def _prob_merge(t, parts, ix):
@@ -161,10 +160,11 @@ def _prob_gradient(t, z, row, ix, c0, c1, g, gz=None):
     acc = z.dtype
     gb = g[ix]
     y, w_row = _prob_inputs(t, ix, c0, c1, acc)
-    if t.gt is not None:  # g (1 - eps) w (lse - z), before z is overwritten
-        t.gt[ix, c0:c1] = _ce.ce_prob_target_grad(z, w_row, m, d, t.eps, gb)
-    if t.gw is not None:  # g y (lse - z), summed over rows and positions
-        t.gw[c0:c1] += _ce.ce_prob_weight_grad(z, y, m, d, gb).sum((0, 2))
+    gt, gw = block.target_and_weight_grads(z, y, w_row, m, d, gb, t.eps, t.gt is not None, t.gw is not None)
+    if gt is not None:  # before z is overwritten
+        t.gt[ix, c0:c1] = gt
+    if gw is not None:
+        t.gw[c0:c1] += gw
     a = _ce.ce_prob_coef(gb, swy, d)  # g sum_j w_j y_j / d
     if gz is not None:
         a = a + _ce.ce_z_loss_coef(gz[ix], t.extras.z_loss, m, d)

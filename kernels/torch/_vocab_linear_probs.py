@@ -19,6 +19,7 @@ import torch
 import torch.distributed as dist
 
 from kernels._generated import torch_ce as _ce
+from kernels.torch import _prob_block as block
 from kernels.torch._autograd import no_double_backward, per_position, reduce, smoothed, weight_row, working_dtype
 from kernels.torch._linear_chunks import Linear
 from kernels.torch._vocab_linear import INSTEAD, NAME
@@ -36,11 +37,9 @@ class LinearProbShard(torch.autograd.Function):
         for r0 in range(0, n if classes else 0, chunk):  # pass 1: this shard's statistics, relative to its lse_r
             r1 = min(n, r0 + chunk)
             z, y = layer.logits(r0, r1), _target(target, r0, r1, eps, num_classes, acc)
-            mc = z.amax(1, keepdim=True)
-            lse_r[r0:r1] = lc = local_lse(mc, _ce.shifted_exp(z, mc).sum(1, keepdim=True))  # m_r + log d_r
-            swy[r0:r1] = (y * w_row).sum(1, keepdim=True)
-            one = torch.ones_like(mc)  # d = 1 in the emitted term: w y (c_r - z), relative to c_r = lse_r
-            part[r0:r1] = _ce.ce_prob_term(z, y, w_row, reference(lc), one).sum(1, keepdim=True)
+            mc, dc, swy[r0:r1] = block.statistics(z, y, w_row)
+            lse_r[r0:r1] = lc = local_lse(mc, dc)  # m_r + log d_r
+            part[r0:r1] = block.part(z, y, w_row, reference(lc))  # sum w y (lse_r - z)
         rows, lse, swy = merge_prob(exchange([lse_r, swy, part], group))  # sum_j w_j y_j (LSE - z_j)
         den = n * s if num_classes else float("nan")  # torch: the mean over positions, nan when C = 0
         ctx.stats, ctx.options = (lse, torch.ones_like(lse), swy, den), (eps, num_classes, reduction, chunk, group)
@@ -93,10 +92,12 @@ def _gradients(saved, stats, options, g, needs):
         r1 = min(n, r0 + chunk)
         ix = slice(r0, r1)
         z, y = layer.logits(r0, r1), _target(target, r0, r1, eps, num_classes, acc)
-        if gt is not None:  # g (1 - eps) w (lse - z), before z is overwritten
-            gt[ix] = _ce.ce_prob_target_grad(z, w_row, m[ix], d[ix], eps, g[ix])
-        if gw is not None:  # g y (lse - z), summed over the rows and positions
-            gw += _ce.ce_prob_weight_grad(z, y, m[ix], d[ix], g[ix]).sum((0, 2))
+        need = gt is not None, gw is not None
+        gt_c, gw_c = block.target_and_weight_grads(z, y, w_row, m[ix], d[ix], g[ix], eps, *need)
+        if gt_c is not None:  # before z is overwritten
+            gt[ix] = gt_c
+        if gw_c is not None:
+            gw += gw_c
         e = _ce.shifted_exp(z, m[ix])
         _ce.ce_prob_grad_into(z, e, y, w_row, _ce.ce_prob_coef(g[ix], swy[ix], d[ix]), g[ix])  # over z
         if any(needs[:3]):

@@ -3,17 +3,21 @@
 forward    this shard's row statistics in one pass of ~1 MiB blocks, as kernels.torch.cross_entropy's
            (kernels/torch/_row_pass.py): m_r, d_r, z_t, swu_r; then one all_gather of lse_r = m_r + log d_r,
            z_t where the target is here, w_t likewise (with weights) and sw_r log d_r - ln 2 swu_r
-           = sum_j w_j (lse_r - z_j) (label smoothing); probability targets send lse_r, sum_j w_j y_j and
-           sum_j w_j y_j (lse_r - z_j). Every rank merges them in rank order (kernels/torch/_vocab_shards.py).
+           = sum_j w_j (lse_r - z_j) (label smoothing); probability targets, in ~1 MiB blocks of the shard
+           (kernels/torch/_prob_block.py), send lse_r, sum_j w_j y_j and sum_j w_j y_j (lse_r - z_j). Every
+           rank merges them in rank order (kernels/torch/_vocab_shards.py).
 backward   the shard's gradient block by block from its logits and the global LSE, w_t, sum_j w_j
-           (kernels/torch/_ce_gradient.py's ``recompute`` with m = LSE, d = 1): no communication.
+           (kernels/torch/_ce_gradient.py's ``recompute`` with m = LSE, d = 1; probability targets: the same
+           blocks as forward, kernel.ce_prob_grad with the global sum_j w_j y_j): no communication.
 """
 
 from __future__ import annotations
 
 import torch
 
+from kernels._blocks import blocks
 from kernels._generated import torch_ce as _ce
+from kernels.torch import _prob_block as block
 from kernels.torch._autograd import no_double_backward, per_position, reduce, smoothed, weight_row, working_dtype, zero
 from kernels.torch._ce_gradient import GradientCoefficients, recompute
 from kernels.torch._row_pass import class_dot, row_pass
@@ -76,17 +80,16 @@ class ProbShard(torch.autograd.Function):
     @staticmethod
     def forward(ctx, logits, target, weight, group, num_classes, eps, reduction):
         acc = working_dtype(torch.promote_types(logits.dtype, target.dtype))
-        z, y = logits.to(acc), smoothed(target.to(acc), eps, num_classes)
         w_row = weight_row(weight, acc)
-        n, classes, s = logits.shape
-        if classes:
-            m = z.amax(1, keepdim=True)
-            lse_r = local_lse(m, _ce.shifted_exp(z, m).sum(1, keepdim=True))
-        else:
-            lse_r = torch.full((n, 1, s), -torch.inf, dtype=acc, device=logits.device)
-        one = torch.ones_like(lse_r)  # d = 1 in the emitted term: w y (c_r - z), relative to c_r
-        part = _ce.ce_prob_term(z, y, w_row, reference(lse_r), one).sum(1, keepdim=True)
-        rows, lse, swy = merge_prob(exchange([lse_r, (y * w_row).sum(1, keepdim=True), part], group))
+        n, _, s = logits.shape
+        lse_r = torch.full((n, 1, s), -torch.inf, dtype=acc, device=logits.device)  # an empty shard keeps -inf
+        swy, part = torch.zeros_like(lse_r), torch.zeros_like(lse_r)
+        for ix in _blocks(logits, acc):  # ~1 MiB of the shard at a time: never a whole-shard temporary
+            z, y = logits[ix].to(acc), smoothed(target[ix].to(acc), eps, num_classes)
+            m, d, swy[ix] = block.statistics(z, y, w_row)
+            lse_r[ix] = lc = local_lse(m, d)  # m_r + log d_r
+            part[ix] = block.part(z, y, w_row, reference(lc))  # sum w y (lse_r - z), relative to lse_r
+        rows, lse, swy = merge_prob(exchange([lse_r, swy, part], group))
         ctx.save_for_backward(logits, target, weight, lse, swy)
         ctx.eps, ctx.reduction, ctx.num_classes, ctx.den = eps, reduction, num_classes, n * s
         dtype = logits.dtype if weight is None else torch.promote_types(logits.dtype, weight.dtype)
@@ -99,15 +102,26 @@ class ProbShard(torch.autograd.Function):
         need_input, need_target, need_weight = ctx.needs_input_grad[:3]
         with torch.no_grad():
             g = per_position(grad_out, ctx.reduction, logits.shape, ctx.den, None, acc)
-            z, y = logits.to(acc), smoothed(target.to(acc), eps, num_classes)
-            w_row, one = weight_row(weight, acc), torch.ones_like(lse)
-            gi = gt = gw = None
-            if need_input:  # (g sum_j w_j y_j) exp(z - LSE) - g w y, with the global sums
-                gi = _ce.ce_prob_grad(_ce.shifted_exp(z, lse), y, w_row, _ce.ce_prob_coef(g, swy, one), g)
-                gi = gi.to(logits.dtype)
-            if need_target:  # g (1 - eps) w (LSE - z)
-                gt = _ce.ce_prob_target_grad(z, w_row, lse, one, eps, g).to(target.dtype)
-            if need_weight:
-                gw = _ce.ce_prob_weight_grad(z, y, lse, one, g).sum((0, 2)).to(weight.dtype)
+            w_row, one = weight_row(weight, acc), torch.ones_like(lse)  # m = LSE, d = 1: the global statistics
+            gi = torch.empty_like(logits) if need_input else None
+            gt = torch.empty_like(target) if need_target else None
+            gw = torch.zeros(logits.shape[1], dtype=acc, device=logits.device) if need_weight else None
+            for ix in _blocks(logits, acc):
+                z, y = logits[ix].to(acc), smoothed(target[ix].to(acc), eps, num_classes)
+                gb, lb, ob = g[ix], lse[ix], one[ix]
+                if need_input:  # (g sum_j w_j y_j) exp(z - LSE) - g w y, with the global sums
+                    gi[ix] = _ce.ce_prob_grad(_ce.shifted_exp(z, lb), y, w_row, _ce.ce_prob_coef(gb, swy[ix], ob), gb)
+                gt_b, gw_b = block.target_and_weight_grads(z, y, w_row, lb, ob, gb, eps, need_target, need_weight)
+                if gt_b is not None:
+                    gt[ix] = gt_b
+                if gw_b is not None:
+                    gw += gw_b
+            gw = None if gw is None else gw.to(weight.dtype)
         gi, gt, gw = no_double_backward(_NAME, (gi, gt, gw), (grad_out, logits, target), instead=_INSTEAD)
         return gi, gt, gw, None, None, None, None
+
+
+def _blocks(logits, acc):
+    """The ~1 MiB blocks of the shard (N, C_r, S) in the working dtype; none for an empty shard."""
+    n, classes, s = logits.shape
+    return blocks(n, classes, s, torch.finfo(acc).bits // 8) if classes else ()
