@@ -124,12 +124,8 @@ class ProbTargets(_Terms):
         if g is None:
             return
         gb = g[ix]
-        need = self.gt is not None, self.gw is not None
-        gt, gw = block.target_and_weight_grads(z, y, w_row, m, d, gb, self.eps, *need)
-        if gt is not None:  # before z is overwritten
-            self.gt[ix] = gt
-        if gw is not None:
-            self.gw += gw
+        gt = None if self.gt is None else self.gt[ix]
+        block.target_and_weight_grads(z, y, w_row, m, d, gb, self.eps, gt, self.gw)  # before z is overwritten
         a = _ce.ce_prob_coef(gb, (y * w_row).sum(1, keepdim=True), d)  # g sum_j w_j y_j / d
         if gz is not None:
             a = a + _ce.ce_z_loss_coef(gz[ix], self.extras.z_loss, m, d)

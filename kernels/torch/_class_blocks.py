@@ -160,11 +160,9 @@ def _prob_gradient(t, z, row, ix, c0, c1, g, gz=None):
     acc = z.dtype
     gb = g[ix]
     y, w_row = _prob_inputs(t, ix, c0, c1, acc)
-    gt, gw = block.target_and_weight_grads(z, y, w_row, m, d, gb, t.eps, t.gt is not None, t.gw is not None)
-    if gt is not None:  # before z is overwritten
-        t.gt[ix, c0:c1] = gt
-    if gw is not None:
-        t.gw[c0:c1] += gw
+    gt = None if t.gt is None else t.gt[ix, c0:c1]
+    gw = None if t.gw is None else t.gw[c0:c1]
+    block.target_and_weight_grads(z, y, w_row, m, d, gb, t.eps, gt, gw)  # before z is overwritten
     a = _ce.ce_prob_coef(gb, swy, d)  # g sum_j w_j y_j / d
     if gz is not None:
         a = a + _ce.ce_z_loss_coef(gz[ix], t.extras.z_loss, m, d)

@@ -28,9 +28,10 @@ def part(z: torch.Tensor, y: torch.Tensor, w_row, c: torch.Tensor) -> torch.Tens
     return _ce.ce_prob_term(z, y, w_row, c, torch.ones_like(c)).sum(1, keepdim=True)
 
 
-def target_and_weight_grads(z, y, w_row, m, d, g, eps: float, need_target: bool, need_weight: bool):
-    """(dL/dy of the block or None, dL/dw of the block's classes summed over rows and positions or None), for
-    upstream g per position; read from z before a caller overwrites it with dL/dz."""
-    gt = _ce.ce_prob_target_grad(z, w_row, m, d, eps, g) if need_target else None  # g (1 - eps) w (lse - z)
-    gw = _ce.ce_prob_weight_grad(z, y, m, d, g).sum((0, 2)) if need_weight else None  # sum g y (lse - z)
-    return gt, gw
+def target_and_weight_grads(z, y, w_row, m, d, g, eps: float, gt=None, gw=None) -> None:
+    """dL/dy of the block written into ``gt`` (its view of the target's gradient) and dL/dw of the block's classes
+    added to ``gw``, for upstream g per position; None skips either. Read from z before a caller overwrites it."""
+    if gt is not None:
+        gt.copy_(_ce.ce_prob_target_grad(z, w_row, m, d, eps, g))  # g (1 - eps) w (lse - z)
+    if gw is not None:
+        gw.add_(_ce.ce_prob_weight_grad(z, y, m, d, g).sum((0, 2)))  # summed over rows and positions: g y (lse - z)

@@ -92,12 +92,8 @@ def _gradients(saved, stats, options, g, needs):
         r1 = min(n, r0 + chunk)
         ix = slice(r0, r1)
         z, y = layer.logits(r0, r1), _target(target, r0, r1, eps, num_classes, acc)
-        need = gt is not None, gw is not None
-        gt_c, gw_c = block.target_and_weight_grads(z, y, w_row, m[ix], d[ix], g[ix], eps, *need)
-        if gt_c is not None:  # before z is overwritten
-            gt[ix] = gt_c
-        if gw_c is not None:
-            gw += gw_c
+        gt_c = None if gt is None else gt[ix]
+        block.target_and_weight_grads(z, y, w_row, m[ix], d[ix], g[ix], eps, gt_c, gw)  # before z is overwritten
         e = _ce.shifted_exp(z, m[ix])
         _ce.ce_prob_grad_into(z, e, y, w_row, _ce.ce_prob_coef(g[ix], swy[ix], d[ix]), g[ix])  # over z
         if any(needs[:3]):

@@ -111,11 +111,7 @@ class ProbShard(torch.autograd.Function):
                 gb, lb, ob = g[ix], lse[ix], one[ix]
                 if need_input:  # (g sum_j w_j y_j) exp(z - LSE) - g w y, with the global sums
                     gi[ix] = _ce.ce_prob_grad(_ce.shifted_exp(z, lb), y, w_row, _ce.ce_prob_coef(gb, swy[ix], ob), gb)
-                gt_b, gw_b = block.target_and_weight_grads(z, y, w_row, lb, ob, gb, eps, need_target, need_weight)
-                if gt_b is not None:
-                    gt[ix] = gt_b
-                if gw_b is not None:
-                    gw += gw_b
+                block.target_and_weight_grads(z, y, w_row, lb, ob, gb, eps, None if gt is None else gt[ix], gw)
             gw = None if gw is None else gw.to(weight.dtype)
         gi, gt, gw = no_double_backward(_NAME, (gi, gt, gw), (grad_out, logits, target), instead=_INSTEAD)
         return gi, gt, gw, None, None, None, None
