@@ -169,10 +169,6 @@ def _plot(rows: list[dict]) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _cached_plot(rows: list) -> str:
-    return cached_plot(__file__, rows, _plot)
-
-
 def render(data: dict, lang: str = "en") -> str:
     """The Markdown that replaces the marker, in the words of edition ``lang``."""
     words = _words(lang)
@@ -187,7 +183,7 @@ def render(data: dict, lang: str = "en") -> str:
     )
     if meta.get("allocator"):
         where += words["allocator"].format(allocator=meta["allocator"])
-    svg = _cached_plot(rows)
+    svg = cached_plot(__file__, rows, _plot)
     image = f'<img alt="{words["alt"]}" src="data:image/svg+xml;base64,{svg}">'
     return "\n".join(
         [

@@ -180,16 +180,12 @@ def _plot(rows: list[dict]) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _cached_plot(rows: list) -> str:
-    return cached_plot(__file__, rows, _plot)
-
-
 def render(data: dict, lang: str = "en") -> str:
     """The Markdown that replaces the marker, in the words of edition ``lang``."""
     words = _words(lang)
     meta, rows = data["meta"], data["rows"]
     where = measured_on(words["where"], meta, allocator=meta.get("allocator", words["default"]))
-    image = f'<img alt="{words["alt"]}" src="data:image/svg+xml;base64,{_cached_plot(rows)}">'
+    image = f'<img alt="{words["alt"]}" src="data:image/svg+xml;base64,{cached_plot(__file__, rows, _plot)}">'
     block = [where, "", *_goal_lines(rows, lang), "", words["note"], "", *table(_table(rows, lang)), ""]
     return "\n".join([*block, f'<figure class="benchmarks-plot">{image}</figure>', ""])
 
